@@ -1,0 +1,233 @@
+/*
+ * cli.c - helpers shared by the command files.  See cli.h.
+ */
+#include "cli.h"
+#include "message.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_fail(const cl_error *err)
+{
+	fprintf(stderr, "chainlog: %s\n", err->msg[0] ? err->msg : "unknown error");
+	return cl_error_exit_status(err->code ? err->code : CL_EINTERNAL);
+}
+
+int cli_usage(const cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("chainlog: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: chainlog %s\n", cmd->usage);
+	return 2;
+}
+
+int cli_help(const cli_command *cmd)
+{
+	printf("usage: chainlog [-C HOME] %s\n\n%s", cmd->usage, cmd->help);
+	return 0;
+}
+
+#define CLI_MAX_OPTS 16
+
+int cli_parse(cli_ctx *ctx, const cli_command *cmd, cli_opt *opts,
+	      const char **pos, int need, int npos, int *status)
+{
+	struct option lo[CLI_MAX_OPTS + 2];
+	int n = 0, c, idx, got = 0;
+
+	for (; opts && opts[n].name && n < CLI_MAX_OPTS; n++) {
+		lo[n].name = opts[n].name;
+		lo[n].has_arg = opts[n].has_arg ? required_argument : no_argument;
+		lo[n].flag = NULL;
+		lo[n].val = 1000 + n;
+		*opts[n].value = NULL;
+	}
+	lo[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(ctx->argc, ctx->argv, "h", lo, &idx)) != -1) {
+		if (c == 'h') {
+			*status = cli_help(cmd);
+			return -1;
+		}
+		if (c < 1000) {
+			*status = cli_usage(cmd, "unknown or incomplete option '%s'",
+					    ctx->argv[optind - 1]);
+			return -1;
+		}
+		*opts[c - 1000].value = opts[c - 1000].has_arg ? optarg : "1";
+	}
+	for (; optind < ctx->argc; optind++) {
+		if (got == npos) {
+			*status = cli_usage(cmd, "unexpected argument '%s'", ctx->argv[optind]);
+			return -1;
+		}
+		pos[got++] = ctx->argv[optind];
+	}
+	if (got < need) {
+		*status = cli_usage(cmd, "missing argument");
+		return -1;
+	}
+	for (; got < npos; got++)
+		pos[got] = NULL;
+	return 0;
+}
+
+int cli_open(cl_home **h, const cli_ctx *ctx, cl_error *err)
+{
+	return cl_home_open(h, ctx->home, err);
+}
+
+void cli_json_print(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
+	fputc('\n', stdout);
+	json_decref(v);
+}
+
+json_t *cli_json_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *cli_json_time(int64_t t)
+{
+	char buf[32];
+
+	cl_time_format(buf, t);
+	return json_string(buf);
+}
+
+static json_t *cli_json_node(const cl_ynode *n, const cl_field *f)
+{
+	json_t *v;
+	size_t i;
+	long long x;
+	char *end;
+
+	switch (n->kind) {
+	case CL_YNODE_SCALAR:
+		if (f && f->type == CL_FIELD_INTEGER) {
+			x = strtoll(n->str, &end, 10);
+			if (!*end)
+				return json_integer(x);
+		}
+		return json_stringn(n->str, n->len);
+	case CL_YNODE_SEQ:
+		v = json_array();
+		for (i = 0; i < n->n; i++)
+			json_array_append_new(v, cli_json_node(n->items[i], NULL));
+		return v;
+	case CL_YNODE_MAP:
+		v = json_object();
+		for (i = 0; i < n->n; i++)
+			json_object_set_new(v, cl_ynode_key(n, i)->str,
+					    cli_json_node(cl_ynode_value(n, i), NULL));
+		return v;
+	}
+	return json_null();
+}
+
+json_t *cli_json_fields(const cl_ynode *fields, const cl_workflow *wf)
+{
+	json_t *v = json_object();
+	size_t i, j;
+
+	for (i = 0; fields && i < fields->n; i++) {
+		const char *k = cl_ynode_key(fields, i)->str;
+		const cl_field *f = NULL;
+		for (j = 0; j < wf->nfields; j++)
+			if (!strcmp(wf->fields[j].name, k))
+				f = &wf->fields[j];
+		json_object_set_new(v, k, cli_json_node(cl_ynode_value(fields, i), f));
+	}
+	return v;
+}
+
+const cli_command *cli_self(const char *name)
+{
+	const cli_command *c;
+
+	for (c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	abort();
+}
+
+/* Prints the outcome of a transition: the record id, or with --json the
+ * record id, commit and new state. */
+static int cli_act_print(cl_home *h, const char *id, const cl_oid *commit, int json)
+{
+	char hex[CL_OID_HEXSZ + 1];
+	cl_error err = CL_ERROR_INIT;
+	cl_record *r = NULL;
+	json_t *o;
+
+	if (!json) {
+		printf("%s\n", id);
+		return 0;
+	}
+	if (cl_home_record(&r, h, id, &err) < 0)
+		return cli_fail(&err);
+	cl_oid_fmt(hex, commit);
+	o = json_object();
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "commit", json_string(hex));
+	json_object_set_new(o, "state", json_string(r->state));
+	json_object_set_new(o, "level", cli_json_str(r->level));
+	cli_json_print(o);
+	cl_record_free(r);
+	return 0;
+}
+
+int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_home *h = NULL;
+	char *clean = NULL;
+	cl_oid commit;
+	int status;
+
+	if (comment && cl_message_clean_comment(&clean, comment, &err) < 0) {
+		cl_error_prefix(&err, "%s", req->record_id);
+		return cli_fail(&err);
+	}
+	req->comment = clean;
+	req->time = cl_now();
+	if (cli_open(&h, ctx, &err) < 0 || cl_home_act(h, req, &commit, &err) < 0)
+		status = cli_fail(&err);
+	else
+		status = cli_act_print(h, req->record_id, &commit, json);
+	cl_home_free(h);
+	free(clean);
+	return status;
+}
+
+int cli_act(cli_ctx *ctx, const cli_command *cmd, cl_action action)
+{
+	const char *as, *comment, *grade = NULL, *json, *pos[1];
+	cli_opt opts[] = { { "as", 1, &as }, { "comment", 1, &comment },
+			   { "json", 0, &json }, { "grade", 1, &grade }, { NULL, 0, NULL } };
+	cl_request req = { 0 };
+	int status;
+
+	if (action != CL_ACTION_APPROVE)
+		opts[3].name = NULL;
+	if (cli_parse(ctx, cmd, opts, pos, 1, 1, &status) < 0)
+		return status;
+	if (!as)
+		return cli_usage(cmd, "--as PERSON is required");
+	req.action = action;
+	req.record_id = pos[0];
+	req.actor = as;
+	req.grade = grade;
+	return cli_run_request(ctx, &req, comment, !!json);
+}

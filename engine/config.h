@@ -1,0 +1,245 @@
+/*
+ * config.h - the configuration in force: workflow, org chart, people and
+ * the needs catalogue, loaded from YAML and cross-checked.
+ *
+ * Loaders take bytes plus a file name (for `file:line:column` messages)
+ * and never do I/O themselves, so the same code loads a config directory,
+ * the config/ tree of any commit in the history, and fuzz input.
+ *
+ * Everything here is immutable once loaded.  Getters return borrowed
+ * pointers that live as long as the cl_config.  Errors are CL_EINVALID
+ * with "FILE:LINE:COL: message".
+ */
+#ifndef CL_CONFIG_H
+#define CL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "yaml.h"
+
+#define CL_NONE ((size_t)-1)
+
+/* Limits of the input files (documented in records/FORMAT.md). */
+#define CL_CONFIG_MAX_BYTES ((size_t)16 << 20)
+#define CL_LOG_MAX_BYTES ((size_t)64 << 10)
+#define CL_COMMENT_MAX_BYTES 4096
+
+/* The config files, as named in a config directory and in the history's
+ * config/ tree. */
+#define CL_CONFIG_WORKFLOW "workflow.yaml"
+#define CL_CONFIG_ORG "org.yaml"
+#define CL_CONFIG_PEOPLE "people.yaml"
+#define CL_CONFIG_NEEDS "needs.yaml"
+
+/* A small string -> index hash map (keys borrowed from their owner). */
+typedef struct cl_strmap {
+	const char **keys; /* slots, NULL when empty */
+	size_t *vals;      /* value per slot */
+	size_t cap;        /* slots, a power of two */
+	size_t n;          /* keys in use */
+} cl_strmap;
+
+void cl_strmap_put(cl_strmap *m, const char *key, size_t val);
+size_t cl_strmap_get(const cl_strmap *m, const char *key); /* CL_NONE */
+void cl_strmap_release(cl_strmap *m);
+
+/* ---- org ---- */
+
+typedef struct cl_unit {
+	char *id;      /* unique unit id */
+	char *name;    /* display name */
+	char *type;    /* one of the org's types */
+	size_t parent; /* index of the parent unit, CL_NONE for a root */
+	int key;       /* a key village (or any unit flagged key: true) */
+} cl_unit;
+
+typedef struct cl_org {
+	cl_unit *units;  /* all units in file order */
+	size_t nunits;   /* entries in units */
+	char **types;    /* declared unit types */
+	size_t ntypes;   /* entries in types */
+	cl_strmap byid;  /* unit id -> index */
+} cl_org;
+
+int cl_org_load(cl_org **out, const char *file, const char *data, size_t len,
+		cl_error *err);
+void cl_org_free(cl_org *org);
+size_t cl_org_find(const cl_org *org, const char *id);
+int cl_org_has_type(const cl_org *org, const char *type);
+/* From unit u upwards (u included), the first unit of type; CL_NONE. */
+size_t cl_org_ancestor(const cl_org *org, size_t u, const char *type);
+
+/* ---- people ---- */
+
+typedef enum cl_mode {
+	CL_MODE_RESIDENT,
+	CL_MODE_FLEXIBLE,
+	CL_MODE_REMOTE,
+} cl_mode;
+
+typedef struct cl_role {
+	char *role;  /* role name, e.g. "secretary" */
+	size_t unit; /* index into the org */
+} cl_role;
+
+typedef struct cl_talent {
+	size_t serves;        /* unit served (org index) */
+	size_t dispatched_by; /* dispatching unit (org index) */
+	cl_mode mode;         /* how they serve */
+	int first_secretary;  /* serves as the village's first secretary */
+	int64_t from;         /* term start, days since the epoch */
+	int64_t to;           /* term end (inclusive) */
+	char *note;           /* free text or NULL */
+} cl_talent;
+
+typedef struct cl_person {
+	char *id;          /* person id, also the e-mail part of commits */
+	char *name;        /* display name */
+	cl_role *roles;    /* roles held */
+	size_t nroles;     /* entries in roles */
+	cl_talent *talent; /* the assignment, NULL when not a talent */
+} cl_person;
+
+typedef struct cl_people {
+	cl_person *people; /* in file order */
+	size_t npeople;    /* entries in people */
+	cl_strmap byid;    /* person id -> index */
+} cl_people;
+
+int cl_people_load(cl_people **out, const char *file, const char *data,
+		   size_t len, const cl_org *org, cl_error *err);
+void cl_people_free(cl_people *people);
+const cl_person *cl_people_find(const cl_people *people, const char *id);
+int cl_person_has_role(const cl_person *p, const char *role, size_t unit);
+int cl_person_has_role_anywhere(const cl_person *p, const char *role);
+const char *cl_mode_name(cl_mode m);
+
+/* ---- needs ---- */
+
+typedef struct cl_need {
+	char *id;       /* need id */
+	size_t unit;    /* the unit that has the need */
+	char *category; /* one of the declared categories */
+	char *title;    /* short description */
+} cl_need;
+
+typedef struct cl_needs {
+	cl_need *needs;     /* in file order */
+	size_t nneeds;      /* entries */
+	char **categories;  /* declared categories */
+	size_t ncategories; /* entries */
+	cl_strmap byid;     /* need id -> index */
+} cl_needs;
+
+int cl_needs_load(cl_needs **out, const char *file, const char *data,
+		  size_t len, const cl_org *org, cl_error *err);
+void cl_needs_free(cl_needs *needs);
+
+/* ---- workflow ---- */
+
+typedef enum cl_field_type {
+	CL_FIELD_TEXT,
+	CL_FIELD_INTEGER,
+	CL_FIELD_DATE,
+	CL_FIELD_LIST,
+} cl_field_type;
+
+typedef struct cl_field {
+	char *name;          /* field name in the log */
+	cl_field_type type;  /* what values it takes */
+	int required;        /* must be present */
+	int has_min;         /* min is set */
+	int has_max;         /* max is set */
+	int64_t min;         /* text: chars; integer: value; date: day; list: items */
+	int64_t max;         /* as min */
+	char **choices;      /* list: allowed items, or NULL */
+	size_t nchoices;     /* entries in choices */
+	char *choices_from;  /* list: "needs" to take items from the catalogue */
+} cl_field;
+
+typedef enum cl_anchor {
+	CL_ANCHOR_SERVED,     /* the unit the talent serves */
+	CL_ANCHOR_DISPATCHER, /* the dispatching unit */
+} cl_anchor;
+
+typedef enum cl_need_comment {
+	CL_COMMENT_OPTIONAL,
+	CL_COMMENT_REQUIRED,
+} cl_need_comment;
+
+typedef struct cl_level {
+	char *id;               /* level id, used in state names */
+	char *title;            /* display title */
+	char *role;             /* reviewer role */
+	cl_anchor anchor;       /* where to start looking for the unit */
+	char *unit_type;        /* type of unit to walk up to, NULL: the anchor */
+	int deadline_days;      /* 0: no deadline */
+	cl_need_comment approve_comment; /* comment on approve */
+	cl_need_comment reject_comment;  /* comment on reject */
+	char **grades;          /* approve needs one of these, or NULL */
+	size_t ngrades;         /* entries in grades */
+	int line;               /* where the level is defined, for messages */
+	int col;                /* column of the same */
+} cl_level;
+
+typedef enum cl_on_reject {
+	CL_REJECT_TO_TALENT,   /* back to the talent: state returned */
+	CL_REJECT_TO_PREVIOUS, /* back one level (the first: to the talent) */
+} cl_on_reject;
+
+typedef struct cl_workflow {
+	char *id;             /* workflow id */
+	char *title;          /* display title */
+	int64_t version;      /* bumped by the administrator on change */
+	char *version_tag;    /* "id@version", stored in each record */
+	char *admin_role;     /* holders may apply configuration changes */
+	cl_on_reject on_reject; /* what a rejection does */
+	cl_field *fields;     /* the log's fields */
+	size_t nfields;       /* entries */
+	cl_level *levels;     /* the chain, first reviewer first */
+	size_t nlevels;       /* entries, at least 1 */
+	char *file;           /* the file it was loaded from, for messages */
+} cl_workflow;
+
+int cl_workflow_load(cl_workflow **out, const char *file, const char *data,
+		     size_t len, cl_error *err);
+void cl_workflow_free(cl_workflow *wf);
+size_t cl_workflow_level(const cl_workflow *wf, const char *id);
+
+/* ---- the bundle ---- */
+
+typedef struct cl_config {
+	cl_workflow *workflow; /* owned */
+	cl_org *org;           /* owned */
+	cl_people *people;     /* owned */
+	cl_needs *needs;       /* owned, NULL when the config has none */
+} cl_config;
+
+/* One config file's bytes, by its base name (CL_CONFIG_*). */
+typedef struct cl_config_file {
+	const char *name; /* e.g. "org.yaml" */
+	const char *path; /* for messages, e.g. "conf/org.yaml" */
+	const char *data; /* bytes */
+	size_t len;       /* bytes in data */
+} cl_config_file;
+
+/* Loads and cross-checks a config from its files (needs.yaml optional). */
+int cl_config_load(cl_config **out, const cl_config_file *files, size_t n,
+		   cl_error *err);
+void cl_config_free(cl_config *cfg);
+
+/* The reviewers of level for talent: people holding the level's role at
+ * the resolved unit.  Fills idx (caller frees) with person indexes. */
+int cl_config_reviewers(size_t **idx, size_t *n, const cl_config *cfg,
+			size_t level, const cl_person *talent);
+
+/* Validates a work log against the workflow's fields.  On success *out is
+ * the normalized fields map (caller frees).  Errors name the field, the
+ * rule, the offending value and file:line:column. */
+int cl_config_check_log(cl_ynode **out, const cl_config *cfg,
+			const char *file, const cl_ynode *log, cl_error *err);
+
+#endif

@@ -1,0 +1,831 @@
+/*
+ * engine.c - see engine.h.  The only module that uses the store, the
+ * index and the configuration together; everything it decides comes from
+ * transition.c, so `verify` can re-decide it later.
+ */
+#include "engine.h"
+#include "message.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ENGINE_RETRIES 64
+
+static const char *const engine_config_names[] = {
+	CL_CONFIG_WORKFLOW, CL_CONFIG_ORG, CL_CONFIG_PEOPLE, CL_CONFIG_NEEDS,
+};
+#define ENGINE_NCONFIG 4
+
+struct cl_home {
+	char *dir;             /* the home directory */
+	cl_store *store;       /* history.git */
+	cl_index *index;       /* index.sqlite, NULL when opened raw */
+	cl_config *cfg;        /* config at cfg_commit, or NULL */
+	cl_machine *machine;   /* compiled from cfg */
+	cl_oid cfg_key[ENGINE_NCONFIG]; /* blob ids cfg was loaded from */
+	int has_cfg;           /* cfg/machine are valid */
+};
+
+void cl_progress(const char *what, size_t done, size_t total)
+{
+	if (!isatty(2) || (done % 500 && done != total))
+		return;
+	fprintf(stderr, "\r%s: %zu/%zu", what, done, total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+cl_store *cl_home_store(cl_home *h)
+{
+	return h->store;
+}
+
+cl_index *cl_home_index(cl_home *h)
+{
+	return h->index;
+}
+
+void cl_home_free(cl_home *h)
+{
+	if (!h)
+		return;
+	cl_machine_free(h->machine);
+	cl_config_free(h->cfg);
+	cl_index_free(h->index);
+	cl_store_free(h->store);
+	free(h->dir);
+	free(h);
+}
+
+static void engine_join(cl_buf *out, const char *dir, const char *name)
+{
+	cl_buf_clear(out);
+	cl_buf_printf(out, "%s/%s", dir, name);
+}
+
+int cl_home_tip(cl_home *h, cl_oid *out, cl_error *err)
+{
+	return cl_store_tip(h->store, out, err);
+}
+
+/* ---- configuration at a commit, cached by the ids of its files ---- */
+
+static int engine_config_ids(cl_oid ids[ENGINE_NCONFIG], cl_home *h,
+			     const cl_oid *commit, cl_error *err)
+{
+	cl_buf path = CL_BUF_INIT;
+	int i, error = 0;
+
+	for (i = 0; i < ENGINE_NCONFIG && !error; i++) {
+		engine_join(&path, "config", engine_config_names[i]);
+		memset(&ids[i], 0, sizeof(ids[i]));
+		error = cl_store_path_id(h->store, commit, path.ptr, &ids[i], err);
+		if (error == CL_ENOTFOUND)
+			error = 0;
+	}
+	cl_buf_release(&path);
+	return error;
+}
+
+int cl_home_config_at(cl_config **out, cl_home *h, const cl_oid *commit,
+		      cl_error *err)
+{
+	cl_buf data[ENGINE_NCONFIG], path = CL_BUF_INIT;
+	cl_config_file files[ENGINE_NCONFIG];
+	size_t n = 0;
+	int i, error = 0;
+
+	for (i = 0; i < ENGINE_NCONFIG; i++)
+		cl_buf_init(&data[i]);
+	for (i = 0; i < ENGINE_NCONFIG && !error; i++) {
+		engine_join(&path, "config", engine_config_names[i]);
+		error = cl_store_read(h->store, commit, path.ptr, &data[i], NULL, err);
+		if (error == CL_ENOTFOUND) {
+			error = 0;
+			continue;
+		}
+		files[n].name = engine_config_names[i];
+		files[n].path = engine_config_names[i];
+		files[n].data = data[i].ptr;
+		files[n].len = data[i].size;
+		n++;
+	}
+	if (!error)
+		error = cl_config_load(out, files, n, err);
+	for (i = 0; i < ENGINE_NCONFIG; i++)
+		cl_buf_release(&data[i]);
+	cl_buf_release(&path);
+	return error;
+}
+
+/* Makes h->cfg the configuration of commit, reloading only when its
+ * config files differ from the cached ones. */
+int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
+{
+	cl_oid ids[ENGINE_NCONFIG];
+	cl_config *cfg = NULL;
+	cl_machine *m = NULL;
+	int error;
+
+	if ((error = engine_config_ids(ids, h, commit, err)) < 0)
+		return error;
+	if (h->has_cfg && !memcmp(ids, h->cfg_key, sizeof(ids)))
+		return 0;
+	if ((error = cl_home_config_at(&cfg, h, commit, err)) < 0 ||
+	    (error = cl_machine_compile(&m, cfg->workflow, err)) < 0) {
+		cl_config_free(cfg);
+		return error;
+	}
+	cl_machine_free(h->machine);
+	cl_config_free(h->cfg);
+	h->cfg = cfg;
+	h->machine = m;
+	memcpy(h->cfg_key, ids, sizeof(ids));
+	h->has_cfg = 1;
+	return 0;
+}
+
+int cl_home_config(const cl_config **cfg, const cl_machine **m, cl_home *h,
+		   cl_error *err)
+{
+	cl_oid tip;
+	int error;
+
+	if ((error = cl_store_tip(h->store, &tip, err)) < 0 ||
+	    (error = cl_home_use_config(h, &tip, err)) < 0)
+		return error;
+	*cfg = h->cfg;
+	*m = h->machine;
+	return 0;
+}
+
+/* ---- records ---- */
+
+int cl_home_record_at(cl_record **out, cl_oid *blob, cl_home *h,
+		      const cl_oid *commit, const char *id, cl_error *err)
+{
+	char period[8], talent[CL_ID_MAX_BUF];
+	cl_buf path = CL_BUF_INIT, data = CL_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = cl_record_id_split(period, talent, id, err)) < 0)
+		return error;
+	cl_record_path(&path, period, talent);
+	error = cl_store_read(h->store, commit, path.ptr, &data, blob, err);
+	if (error == CL_ENOTFOUND)
+		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", id);
+	if (!error)
+		error = cl_record_parse(out, path.ptr, data.ptr, data.size, err);
+	cl_buf_release(&path);
+	cl_buf_release(&data);
+	return error;
+}
+
+int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
+{
+	cl_oid tip, blob;
+	int error;
+
+	*out = NULL;
+	if ((error = cl_store_tip(h->store, &tip, err)) < 0)
+		return error;
+	return cl_home_record_at(out, &blob, h, &tip, id, err);
+}
+
+/* ---- applying commits to the index ---- */
+
+static int engine_index_record(cl_home *h, const cl_record *r, const char *commit_hex,
+			       cl_error *err)
+{
+	cl_index_record row = { 0 };
+	const char **ids = NULL;
+	size_t n = 0;
+	int error;
+
+	cl_transition_waiting(&ids, &n, h->cfg, h->machine, r);
+	row.id = r->id;
+	row.period = r->period;
+	row.talent = r->talent;
+	row.state = r->state;
+	row.level = r->level;
+	row.since = r->since;
+	row.commit = (char *)commit_hex;
+	row.waiting = (char **)ids;
+	row.nwaiting = n;
+	error = cl_index_put_record(h->index, &row, err);
+	free(ids);
+	return error;
+}
+
+typedef struct refresh_ctx {
+	char **ids;   /* record ids collected */
+	size_t n;     /* entries */
+} refresh_ctx;
+
+static int engine_collect(const cl_index_record *r, void *payload)
+{
+	refresh_ctx *c = payload;
+
+	c->ids = cl_xrealloc(c->ids, cl_xmul(c->n + 1, sizeof(char *)));
+	c->ids[c->n++] = cl_xstrdup(r->id);
+	return 0;
+}
+
+/* After a configuration change, who waits on what may change for every
+ * record in flight. */
+static int engine_refresh_waiting(cl_home *h, const cl_oid *commit,
+				  const char *hex, cl_error *err)
+{
+	cl_index_filter f = { 0 };
+	refresh_ctx c = { NULL, 0 };
+	cl_record *r = NULL;
+	cl_oid blob;
+	size_t i;
+	int error;
+
+	f.in_flight = 1;
+	error = cl_index_query(h->index, &f, engine_collect, &c, err);
+	for (i = 0; i < c.n && !error; i++) {
+		if (!(error = cl_home_record_at(&r, &blob, h, commit, c.ids[i], err)))
+			error = engine_index_record(h, r, hex, err);
+		cl_record_free(r);
+		r = NULL;
+	}
+	cl_strv_free(c.ids, c.n);
+	return error;
+}
+
+static int engine_index_transition(cl_home *h, const cl_commit_info *ci,
+				   const cl_message *msg, const char *hex,
+				   cl_error *err)
+{
+	cl_index_transition t = { 0 };
+
+	t.commit = (char *)hex;
+	t.record = msg->record;
+	t.time = ci->time;
+	t.actor = msg->actor;
+	t.action = msg->action;
+	t.from = msg->from;
+	t.to = msg->to;
+	t.level = msg->level;
+	t.grade = msg->grade;
+	t.comment = msg->comment;
+	return cl_index_add_transition(h->index, &t, err);
+}
+
+static int engine_apply_body(cl_home *h, const cl_oid *commit, const cl_commit_info *ci,
+			     const cl_message *msg, const char *hex, cl_error *err)
+{
+	cl_record *r = NULL;
+	cl_oid blob;
+	int error;
+
+	if ((error = cl_home_use_config(h, commit, err)) < 0 ||
+	    (error = engine_index_transition(h, ci, msg, hex, err)) < 0)
+		return error;
+	if (!msg->record)
+		return engine_refresh_waiting(h, commit, hex, err);
+	if ((error = cl_home_record_at(&r, &blob, h, commit, msg->record, err)) < 0)
+		return error;
+	error = engine_index_record(h, r, hex, err);
+	cl_record_free(r);
+	return error;
+}
+
+/* Applies one commit in one index transaction, provided the index is
+ * still at `prev` (another process may be catching up the same commits;
+ * then CL_EMOVED tells the caller to start over from the new head). */
+static int engine_apply(cl_home *h, const cl_oid *commit, const char *prev,
+			cl_error *err)
+{
+	char hex[CL_OID_HEXSZ + 1], head[CL_OID_HEXSZ + 1];
+	cl_commit_info ci = { 0 };
+	cl_message msg = { 0 };
+	int error;
+
+	cl_oid_fmt(hex, commit);
+	if ((error = cl_store_commit_info(h->store, commit, &ci, err)) < 0)
+		return error;
+	if ((error = cl_message_parse(&msg, ci.message, err)) < 0) {
+		cl_error_prefix(err, "commit %s", hex);
+		goto done;
+	}
+	if ((error = cl_index_begin(h->index, err)) < 0)
+		goto done;
+	if ((error = cl_index_head(h->index, head, err)) < 0 ||
+	    (strcmp(head, prev) && (error = CL_EMOVED) < 0) ||
+	    (error = engine_apply_body(h, commit, &ci, &msg, hex, err)) < 0 ||
+	    (error = cl_index_commit(h->index, hex, err)) < 0)
+		cl_index_rollback(h->index);
+done:
+	cl_message_release(&msg);
+	cl_commit_info_release(&ci);
+	return error;
+}
+
+typedef struct catch_ctx {
+	cl_home *h;     /* the home */
+	char prev[CL_OID_HEXSZ + 1]; /* the index head before the next commit */
+	size_t done;    /* commits applied */
+	size_t total;   /* commits to apply, for progress */
+	cl_error *err;  /* where errors go */
+} catch_ctx;
+
+static int engine_catch_one(const cl_oid *commit, void *payload)
+{
+	catch_ctx *c = payload;
+	int error = engine_apply(c->h, commit, c->prev, c->err);
+
+	if (error)
+		return error;
+	cl_oid_fmt(c->prev, commit);
+	cl_progress("indexing", ++c->done, c->total);
+	return 0;
+}
+
+static int engine_count(const cl_oid *commit, void *payload)
+{
+	(void)commit;
+	(*(size_t *)payload)++;
+	return 0;
+}
+
+static int engine_catch_up_once(cl_home *h, cl_error *err)
+{
+	catch_ctx c = { h, "", 0, 0, err };
+	cl_oid tip, from;
+	int error;
+
+	if ((error = cl_store_tip(h->store, &tip, err)) < 0 ||
+	    (error = cl_index_head(h->index, c.prev, err)) < 0)
+		return error;
+	if (*c.prev && cl_oid_parse(&from, c.prev) < 0)
+		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);
+	if (*c.prev && cl_oid_equal(&from, &tip))
+		return 0;
+	if ((error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_count,
+				   &c.total, err)) < 0)
+		return error;
+	return cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_catch_one, &c, err);
+}
+
+int cl_home_catch_up(cl_home *h, cl_error *err)
+{
+	int i, error = 0;
+
+	for (i = 0; i < ENGINE_RETRIES; i++)
+		if ((error = engine_catch_up_once(h, err)) != CL_EMOVED)
+			return error;
+	return cl_error_set(err, CL_ESTORE, "the index kept moving while catching up");
+}
+
+int cl_home_reindex(cl_home *h, cl_error *err)
+{
+	int error;
+
+	if ((error = cl_index_reset(h->index, err)) < 0)
+		return error;
+	return cl_home_catch_up(h, err);
+}
+
+/* ---- opening ---- */
+
+static int engine_open(cl_home **out, const char *dir, int with_index, cl_error *err)
+{
+	cl_home *h = cl_xcalloc(1, sizeof(*h));
+	cl_buf path = CL_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	h->dir = cl_xstrdup(dir);
+	engine_join(&path, dir, CL_HOME_HISTORY);
+	if ((error = cl_store_open(&h->store, path.ptr, err)) < 0) {
+		if (error == CL_ENOTFOUND)
+			cl_error_set(err, CL_ENOTFOUND,
+				     "'%s' is not a chainlog home (no %s; see 'chainlog init')",
+				     dir, CL_HOME_HISTORY);
+		goto done;
+	}
+	engine_join(&path, dir, CL_HOME_INDEX);
+	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0)
+		goto done;
+	if (with_index && (error = cl_home_catch_up(h, err)) < 0)
+		goto done;
+	*out = h;
+	h = NULL;
+done:
+	cl_home_free(h);
+	cl_buf_release(&path);
+	return error;
+}
+
+int cl_home_open(cl_home **out, const char *dir, cl_error *err)
+{
+	return engine_open(out, dir, 1, err);
+}
+
+int cl_home_open_raw(cl_home **out, const char *dir, cl_error *err)
+{
+	return engine_open(out, dir, 0, err);
+}
+
+/* ---- writing ---- */
+
+#ifdef CL_FAULT_INJECTION
+/* Test builds only: CHAINLOG_FAULT=<point> makes the process die at that
+ * point, as a crash or power loss would. */
+static void engine_fault(const char *point)
+{
+	const char *f = getenv("CHAINLOG_FAULT");
+
+	if (f && !strcmp(f, point))
+		_exit(99);
+}
+#else
+#define engine_fault(p) ((void)0)
+#endif
+
+static int engine_signature(cl_signature *sig, const cl_config *cfg,
+			    const char *actor, int64_t time, cl_error *err)
+{
+	const cl_person *p = cl_people_find(cfg->people, actor);
+
+	if (!p)
+		return cl_error_set(err, CL_ENOTFOUND, "unknown person '%s'", actor);
+	sig->name = p->name;
+	sig->email = p->id;
+	sig->time = time;
+	return 0;
+}
+
+/* One attempt at a transition against the current tip. */
+static int engine_act_once(cl_home *h, const cl_request *req, cl_oid *seen,
+			   int *have_seen, cl_oid *out, cl_error *err)
+{
+	cl_buf path = CL_BUF_INIT, data = CL_BUF_INIT, msg = CL_BUF_INIT;
+	char period[8], talent[CL_ID_MAX_BUF];
+	cl_record *old = NULL, *rec = NULL;
+	cl_oid tip, blob;
+	cl_signature sig;
+	cl_change ch;
+	int error;
+
+	memset(&blob, 0, sizeof(blob));
+	if ((error = cl_record_id_split(period, talent, req->record_id, err)) < 0 ||
+	    (error = cl_store_tip(h->store, &tip, err)) < 0 ||
+	    (error = cl_home_use_config(h, &tip, err)) < 0)
+		goto done;
+	error = cl_home_record_at(&old, &blob, h, &tip, req->record_id, err);
+	if (error == CL_ENOTFOUND)
+		error = 0;
+	if (error)
+		goto done;
+	if (*have_seen && !cl_oid_equal(seen, &blob)) {
+		error = cl_error_set(err, CL_ECONFLICT,
+				     "%s: the record changed meanwhile; look at it again and retry",
+				     req->record_id);
+		goto done;
+	}
+	*seen = blob;
+	*have_seen = 1;
+	if ((error = cl_transition_apply(&rec, h->cfg, h->machine, old, req, err)) < 0 ||
+	    (error = cl_record_serialize(&data, rec, err)) < 0 ||
+	    (error = engine_signature(&sig, h->cfg, req->actor, req->time, err)) < 0)
+		goto done;
+	cl_transition_message(&msg, old, rec, req);
+	cl_record_path(&path, period, talent);
+	ch.path = path.ptr;
+	ch.data = data.ptr;
+	ch.len = data.size;
+	error = cl_store_commit(h->store, out, &tip, &ch, 1, &sig, msg.ptr, err);
+done:
+	cl_record_free(old);
+	cl_record_free(rec);
+	cl_buf_release(&path);
+	cl_buf_release(&data);
+	cl_buf_release(&msg);
+	return error;
+}
+
+int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_error *err)
+{
+	cl_oid seen, out;
+	int have_seen = 0, i, error = CL_EMOVED;
+
+	for (i = 0; i < ENGINE_RETRIES && error == CL_EMOVED; i++)
+		error = engine_act_once(h, req, &seen, &have_seen, &out, err);
+	if (error == CL_EMOVED)
+		return cl_error_set(err, CL_ECONFLICT, "%s: the history kept moving; retry",
+				    req->record_id);
+	if (error)
+		return error;
+	engine_fault("after-ref");
+	if (commit)
+		*commit = out;
+	/* The commit is durable and final here; a failure to index it is
+	 * repaired by the next command's catch-up, so it is not an error. */
+	if (cl_home_catch_up(h, err) < 0)
+		fprintf(stderr, "chainlog: warning: %s\n", err->msg);
+	cl_error_clear(err);
+	return 0;
+}
+
+int cl_config_strands(const cl_config *cfg, const cl_machine *m,
+		      const cl_record *r, cl_error *err)
+{
+	size_t st = cl_machine_state(m, r->state);
+	const char **ids = NULL;
+	size_t n = 0;
+
+	if (st == CL_NONE)
+		return cl_error_set(err, CL_EDENIED,
+				    "%s: the new workflow has no state '%s', which the record is in",
+				    r->id, r->state);
+	if (m->states[st].kind == CL_STATE_APPROVED)
+		return 0;
+	if (!cl_people_find(cfg->people, r->talent))
+		return cl_error_set(err, CL_EDENIED,
+				    "%s: the new people file drops its talent '%s'", r->id, r->talent);
+	cl_transition_waiting(&ids, &n, cfg, m, r);
+	free(ids);
+	if (!n)
+		return cl_error_set(err, CL_EDENIED,
+				    "%s: nobody could act on it at level '%s' under the new configuration",
+				    r->id, r->level ? r->level : r->state);
+	return 0;
+}
+
+static int engine_config_changes(cl_change *ch, size_t *nch, cl_buf *paths,
+				 const cl_config_file *files, size_t n, cl_home *h,
+				 const cl_oid *tip, cl_error *err)
+{
+	size_t i, j;
+	cl_oid id;
+	int error;
+
+	*nch = 0;
+	for (i = 0; i < ENGINE_NCONFIG; i++) {
+		const cl_config_file *f = NULL;
+		for (j = 0; j < n; j++)
+			if (!strcmp(files[j].name, engine_config_names[i]))
+				f = &files[j];
+		engine_join(&paths[i], "config", engine_config_names[i]);
+		error = cl_store_path_id(h->store, tip, paths[i].ptr, &id, err);
+		if (error < 0 && error != CL_ENOTFOUND)
+			return error;
+		if (!f && error == CL_ENOTFOUND)
+			continue;
+		ch[*nch].path = paths[i].ptr;
+		ch[*nch].data = f ? f->data : NULL;
+		ch[*nch].len = f ? f->len : 0;
+		(*nch)++;
+	}
+	return 0;
+}
+
+typedef struct strand_ctx {
+	cl_home *h;            /* the home */
+	const cl_oid *tip;     /* where the records are read */
+	const cl_config *cfg;  /* the new configuration */
+	const cl_machine *m;   /* its machine */
+	cl_error *err;         /* where the refusal goes */
+} strand_ctx;
+
+static int engine_strand_one(const cl_index_record *row, void *payload)
+{
+	strand_ctx *c = payload;
+	cl_record *r = NULL;
+	cl_oid blob;
+	int error;
+
+	if ((error = cl_home_record_at(&r, &blob, c->h, c->tip, row->id, c->err)) < 0)
+		return error;
+	error = cl_config_strands(c->cfg, c->m, r, c->err);
+	cl_record_free(r);
+	return error;
+}
+
+static int engine_config_commit(cl_home *h, const cl_config_file *files, size_t n,
+				const char *actor, const char *comment,
+				const cl_oid *tip, cl_error *err)
+{
+	cl_buf paths[ENGINE_NCONFIG], msg = CL_BUF_INIT, summary = CL_BUF_INIT;
+	cl_change ch[ENGINE_NCONFIG];
+	cl_config *cfg = NULL;
+	cl_machine *m = NULL;
+	cl_index_filter f = { 0 };
+	strand_ctx sc = { h, tip, NULL, NULL, err };
+	cl_signature sig;
+	cl_oid out;
+	size_t nch, i;
+	int error;
+
+	for (i = 0; i < ENGINE_NCONFIG; i++)
+		cl_buf_init(&paths[i]);
+	if ((error = cl_config_load(&cfg, files, n, err)) < 0 ||
+	    (error = cl_machine_compile(&m, cfg->workflow, err)) < 0)
+		goto done;
+	sc.cfg = cfg;
+	sc.m = m;
+	f.in_flight = 1;
+	if ((error = cl_index_query(h->index, &f, engine_strand_one, &sc, err)) < 0) {
+		cl_error_prefix(err, "refused: the change would strand a record in flight");
+		goto done;
+	}
+	if ((error = engine_signature(&sig, h->cfg, actor, cl_now(), err)) < 0 ||
+	    (error = engine_config_changes(ch, &nch, paths, files, n, h, tip, err)) < 0)
+		goto done;
+	cl_buf_printf(&summary, "workflow %s", cfg->workflow->version_tag);
+	cl_message_config(&msg, "config", actor, summary.ptr, comment);
+	error = cl_store_commit(h->store, &out, tip, ch, nch, &sig, msg.ptr, err);
+done:
+	for (i = 0; i < ENGINE_NCONFIG; i++)
+		cl_buf_release(&paths[i]);
+	cl_buf_release(&msg);
+	cl_buf_release(&summary);
+	cl_machine_free(m);
+	cl_config_free(cfg);
+	return error;
+}
+
+static int engine_config_unchanged(cl_home *h, const cl_config_file *files,
+				   size_t n, const cl_oid *tip, cl_error *err)
+{
+	cl_buf data = CL_BUF_INIT, path = CL_BUF_INIT;
+	size_t i, same = 0, stored = 0;
+	int error = 0;
+
+	for (i = 0; i < ENGINE_NCONFIG && !error; i++) {
+		engine_join(&path, "config", engine_config_names[i]);
+		cl_buf_clear(&data);
+		error = cl_store_read(h->store, tip, path.ptr, &data, NULL, err);
+		if (error == CL_ENOTFOUND) {
+			error = 0;
+			continue;
+		}
+		stored++;
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(files[j].name, engine_config_names[i]) &&
+			    files[j].len == data.size && !memcmp(files[j].data, data.ptr, data.size))
+				same++;
+	}
+	cl_buf_release(&data);
+	cl_buf_release(&path);
+	if (error)
+		return error;
+	return same == stored && n == stored;
+}
+
+int cl_home_config_apply(cl_home *h, const cl_config_file *files, size_t n,
+			 const char *actor, const char *comment, cl_error *err)
+{
+	const cl_person *p;
+	cl_oid tip;
+	int i, error = CL_EMOVED;
+
+	for (i = 0; i < ENGINE_RETRIES && error == CL_EMOVED; i++) {
+		if ((error = cl_store_tip(h->store, &tip, err)) < 0 ||
+		    (error = cl_home_use_config(h, &tip, err)) < 0)
+			return error;
+		p = cl_id_valid(actor) ? cl_people_find(h->cfg->people, actor) : NULL;
+		if (!p)
+			return cl_error_set(err, CL_ENOTFOUND, "unknown person '%s'",
+					    cl_id_valid(actor) ? actor : "(invalid id)");
+		if (!cl_person_has_role_anywhere(p, h->cfg->workflow->admin_role))
+			return cl_error_set(err, CL_EDENIED,
+					    "'%s' does not hold the admin role '%s'; only an administrator may change the configuration",
+					    actor, h->cfg->workflow->admin_role);
+		if ((error = engine_config_unchanged(h, files, n, &tip, err)) < 0)
+			return error;
+		if (error == 1)
+			return cl_error_set(err, CL_EINVALID,
+					    "the configuration is unchanged; nothing to apply");
+		error = engine_config_commit(h, files, n, actor, comment, &tip, err);
+	}
+	if (error)
+		return error;
+	if (cl_home_catch_up(h, err) < 0)
+		fprintf(stderr, "chainlog: warning: %s\n", err->msg);
+	cl_error_clear(err);
+	return 0;
+}
+
+/* ---- creating a home ---- */
+
+static int engine_empty_dir(const char *dir, cl_error *err)
+{
+	struct dirent *e;
+	DIR *d;
+
+	if (mkdir(dir, 0755) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return cl_error_set(err, CL_ESTORE, "cannot create '%s': %s", dir, strerror(errno));
+	if (!(d = opendir(dir)))
+		return cl_error_set(err, CL_EEXISTS, "'%s' exists and is not a directory", dir);
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			closedir(d);
+			return cl_error_set(err, CL_EEXISTS,
+					    "'%s' is not empty; init needs a new or empty directory",
+					    dir);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static const char *engine_first_admin(const cl_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->people->npeople; i++)
+		if (cl_person_has_role_anywhere(&cfg->people->people[i],
+						cfg->workflow->admin_role))
+			return cfg->people->people[i].id;
+	return NULL;
+}
+
+static int engine_root_commit(cl_store *st, const cl_config_file *files, size_t n,
+			      const cl_config *cfg, const char *actor, cl_error *err)
+{
+	cl_buf paths[ENGINE_NCONFIG], msg = CL_BUF_INIT, summary = CL_BUF_INIT;
+	cl_change ch[ENGINE_NCONFIG];
+	const cl_person *p = cl_people_find(cfg->people, actor);
+	cl_signature sig = { p->name, p->id, cl_now() };
+	size_t i;
+	cl_oid out;
+	int error;
+
+	for (i = 0; i < n && i < ENGINE_NCONFIG; i++) {
+		cl_buf_init(&paths[i]);
+		engine_join(&paths[i], "config", files[i].name);
+		ch[i].path = paths[i].ptr;
+		ch[i].data = files[i].data;
+		ch[i].len = files[i].len;
+	}
+	cl_buf_printf(&summary, "workflow %s", cfg->workflow->version_tag);
+	cl_message_config(&msg, "init", actor, summary.ptr, NULL);
+	error = cl_store_commit(st, &out, NULL, ch, i, &sig, msg.ptr, err);
+	while (i--)
+		cl_buf_release(&paths[i]);
+	cl_buf_release(&msg);
+	cl_buf_release(&summary);
+	return error;
+}
+
+int cl_home_create(const char *dir, const cl_config_file *files, size_t n,
+		   const char *actor, cl_error *err)
+{
+	cl_buf path = CL_BUF_INIT;
+	cl_config *cfg = NULL;
+	cl_store *st = NULL;
+	cl_home *h = NULL;
+	const cl_person *p;
+	int error;
+
+	if ((error = cl_config_load(&cfg, files, n, err)) < 0)
+		goto done;
+	if (!actor)
+		actor = engine_first_admin(cfg);
+	p = actor && cl_id_valid(actor) ? cl_people_find(cfg->people, actor) : NULL;
+	if (!p || !cl_person_has_role_anywhere(p, cfg->workflow->admin_role)) {
+		error = cl_error_set(err, CL_EDENIED, "'%s' does not hold the admin role '%s'",
+				     actor && cl_id_valid(actor) ? actor : "(none)",
+				     cfg->workflow->admin_role);
+		goto done;
+	}
+	if ((error = engine_empty_dir(dir, err)) < 0)
+		goto done;
+	engine_join(&path, dir, CL_HOME_HISTORY);
+	if ((error = cl_store_init(&st, path.ptr, err)) < 0 ||
+	    (error = engine_root_commit(st, files, n, cfg, actor, err)) < 0)
+		goto done;
+	cl_store_free(st);
+	st = NULL;
+	error = cl_home_open(&h, dir, err);
+done:
+	cl_home_free(h);
+	cl_store_free(st);
+	cl_config_free(cfg);
+	cl_buf_release(&path);
+	return error;
+}
+
+const cl_config *cl_home_cached_config(const cl_home *h)
+{
+	return h->has_cfg ? h->cfg : NULL;
+}
+
+const cl_machine *cl_home_cached_machine(const cl_home *h)
+{
+	return h->has_cfg ? h->machine : NULL;
+}

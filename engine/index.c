@@ -1,0 +1,1004 @@
+/*
+ * index.c - the derived query index, see index.h.
+ *
+ * Why this exists: the history (git) is the system of record, but "what
+ * waits on me", "what is in flight in 2022H2" or "what happened to this
+ * record" would each mean walking every commit.  This module keeps those
+ * answers in sqlite, applied one commit per transaction, so that commands
+ * answer from an index that can be thrown away and rebuilt at any time.
+ *
+ * Rules kept here:
+ *
+ *  - SQL text is constant.  cl_index_query() picks constant fragments by
+ *    which filters are set; every value is bound, never spliced in.
+ *
+ *  - The fixed statements are prepared once at open (persistent) and are
+ *    reset, with their bindings cleared, after every use, so that none
+ *    keeps a read snapshot open or points at caller memory between calls.
+ *    Query shapes (one per combination of filters) are prepared on first
+ *    use and kept.  A callback may call the read functions of the same
+ *    handle: a statement that is still mid-iteration is then not reused,
+ *    a temporary copy is prepared instead.  Callbacks must not write.
+ *
+ *  - Writers take the write lock up front (BEGIN IMMEDIATE) and wait for it
+ *    up to the busy timeout, so two writers serialise instead of failing
+ *    half-way.  Readers only ever run SELECTs, inside a deferred read
+ *    transaction when several statements must see one WAL snapshot, so a
+ *    read-only command never holds the write lock.  Opening writes only
+ *    when the schema has to be created.
+ *
+ *  - Schema version: PRAGMA user_version = INDEX_SCHEMA.  A file with any
+ *    other version (0: new or unversioned; another number: an older or a
+ *    newer chainlog) gets its tables dropped and recreated, with no head.
+ *    The index is derived, so rather than refusing to open and asking the
+ *    user to rebuild it by hand, we leave head "" and the caller re-applies
+ *    the history as it does for a new index.
+ *
+ *  - A cl_index is used by one thread at a time (SQLITE_OPEN_NOMUTEX).
+ */
+#include "index.h"
+#include "buf.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INDEX_SCHEMA 1
+#define INDEX_BUSY_MS 10000
+
+static const char index_schema_sql[] =
+	"DROP TABLE IF EXISTS meta;"
+	"DROP TABLE IF EXISTS records;"
+	"DROP TABLE IF EXISTS waiting;"
+	"DROP TABLE IF EXISTS transitions;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL,"
+	" value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE records (id TEXT PRIMARY KEY NOT NULL,"
+	" period TEXT NOT NULL, talent TEXT NOT NULL, state TEXT NOT NULL,"
+	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE INDEX records_period_state ON records (period, state);"
+	"CREATE INDEX records_state ON records (state);"
+	"CREATE INDEX records_talent ON records (talent);"
+	"CREATE TABLE waiting (record TEXT NOT NULL, person TEXT NOT NULL,"
+	" PRIMARY KEY (person, record)) WITHOUT ROWID;"
+	"CREATE INDEX waiting_record ON waiting (record, person);"
+	/* seq is the rowid: transitions are never deleted one by one, so it
+	 * only grows within a build and gives the order they were applied */
+	"CREATE TABLE transitions (seq INTEGER PRIMARY KEY,"
+	" commit_id TEXT NOT NULL UNIQUE, record TEXT, time INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
+	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
+	"CREATE INDEX transitions_record ON transitions (record, seq);"
+	"PRAGMA user_version = 1;";
+
+static const char index_reset_sql[] =
+	"DELETE FROM waiting;"
+	"DELETE FROM records;"
+	"DELETE FROM transitions;"
+	"DELETE FROM meta;";
+
+#define INDEX_RECORD_COLUMNS \
+	"SELECT r.id, r.period, r.talent, r.state, r.level, r.since," \
+	" r.commit_id"
+
+/* The fixed statements, prepared at open. */
+enum {
+	IX_BEGIN_WRITE,
+	IX_BEGIN_READ,
+	IX_COMMIT,
+	IX_ROLLBACK,
+	IX_HEAD_GET,
+	IX_HEAD_SET,
+	IX_RECORD_PUT,
+	IX_RECORD_GET,
+	IX_WAITING_DEL,
+	IX_WAITING_ADD,
+	IX_WAITING_GET,
+	IX_TRANSITION_ADD,
+	IX_HISTORY,
+	IX_COUNT_RECORDS,
+	IX_COUNT_TRANSITIONS,
+	IX_NSTMT
+};
+
+static const char *const index_sql[IX_NSTMT] = {
+	[IX_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[IX_BEGIN_READ] = "BEGIN DEFERRED",
+	[IX_COMMIT] = "COMMIT",
+	[IX_ROLLBACK] = "ROLLBACK",
+	[IX_HEAD_GET] = "SELECT value FROM meta WHERE key = 'head'",
+	[IX_HEAD_SET] = "INSERT INTO meta (key, value) VALUES ('head', ?1)"
+		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[IX_RECORD_PUT] = "INSERT INTO records (id, period, talent, state,"
+		" level, since, commit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (id) DO UPDATE SET period = excluded.period,"
+		" talent = excluded.talent, state = excluded.state,"
+		" level = excluded.level, since = excluded.since,"
+		" commit_id = excluded.commit_id",
+	[IX_RECORD_GET] = INDEX_RECORD_COLUMNS " FROM records r"
+		" WHERE r.id = ?1",
+	[IX_WAITING_DEL] = "DELETE FROM waiting WHERE record = ?1",
+	/* a person listed twice waits once */
+	[IX_WAITING_ADD] = "INSERT INTO waiting (record, person)"
+		" VALUES (?1, ?2) ON CONFLICT (person, record) DO NOTHING",
+	[IX_WAITING_GET] = "SELECT person FROM waiting WHERE record = ?1"
+		" ORDER BY person",
+	/* re-applying a commit keeps the first row, and so its seq; unlike
+	 * INSERT OR IGNORE this does not also swallow NOT NULL violations */
+	[IX_TRANSITION_ADD] = "INSERT INTO transitions (commit_id, record,"
+		" time, actor, action, from_state, to_state, level, grade,"
+		" comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		" ON CONFLICT (commit_id) DO NOTHING",
+	/* IS matches NULL for ?1 NULL (configuration changes) */
+	[IX_HISTORY] = "SELECT commit_id, record, time, actor, action,"
+		" from_state, to_state, level, grade, comment FROM transitions"
+		" WHERE record IS ?1 ORDER BY seq",
+	[IX_COUNT_RECORDS] = "SELECT count(*) FROM records",
+	[IX_COUNT_TRANSITIONS] = "SELECT count(*) FROM transitions",
+};
+
+/* Bits of a query shape: which filters are set. */
+enum {
+	IX_Q_PERIOD = 1 << 0,
+	IX_Q_STATE = 1 << 1,
+	IX_Q_WAITING = 1 << 2,
+	IX_Q_TALENT = 1 << 3,
+	IX_Q_IN_FLIGHT = 1 << 4,
+	IX_Q_SHAPES = 1 << 5
+};
+
+struct cl_index {
+	sqlite3 *db;                      /* the connection */
+	char *path;                       /* the file, for messages */
+	sqlite3_stmt *stmt[IX_NSTMT];     /* fixed statements, see index_sql */
+	sqlite3_stmt *query[IX_Q_SHAPES]; /* by filter bits; NULL until used */
+	int writing;                      /* in cl_index_begin .. commit */
+};
+
+static int index_fail(cl_index *ix, cl_error *err, const char *fmt, ...)
+	CL_PRINTF(3, 4);
+
+/* Reports CL_ESTORE: what we were doing, then sqlite's message.  Call it
+ * right after the failing call, before the statement is reset. */
+static int index_fail(cl_index *ix, cl_error *err, const char *fmt, ...)
+{
+	char what[CL_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cl_error_set(err, CL_ESTORE, "%s: %s", what,
+			    sqlite3_errmsg(ix->db));
+}
+
+/* Readies a statement for its next use; NULL is fine. */
+static void index_reset(sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Binds s, or NULL when s is NULL.  Bindings are cleared after every use,
+ * so the statement never outlives the caller's strings. */
+static int index_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* A copy of column i, or NULL when the column is NULL. */
+static char *index_column_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	s = sqlite3_column_text(st, i);
+	if (!s)
+		cl_die("out of memory");
+	return cl_xstrndup((const char *)s, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Steps fixed statement which, which returns no rows, and resets it. */
+static int index_exec(cl_index *ix, int which, cl_error *err,
+		      const char *what)
+{
+	sqlite3_stmt *st = ix->stmt[which];
+	int error = 0;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = index_fail(ix, err, "%s", what);
+	index_reset(st);
+	return error;
+}
+
+/* 40 lowercase hex digits, as git prints a commit id. */
+static int index_hex_valid(const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; i < 40; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[40] == '\0';
+}
+
+/* Inside cl_index_begin .. commit/rollback, and sqlite agrees (it ends a
+ * transaction by itself after some errors). */
+static int index_writing(cl_index *ix)
+{
+	return ix->writing && !sqlite3_get_autocommit(ix->db);
+}
+
+static int index_prepare(cl_index *ix, const char *sql, unsigned flags,
+			 sqlite3_stmt **out, cl_error *err)
+{
+	*out = NULL;
+	if (sqlite3_prepare_v3(ix->db, sql, -1, flags, out, NULL) != SQLITE_OK)
+		return index_fail(ix, err, "cannot prepare an index statement");
+	return 0;
+}
+
+/*
+ * Opening.
+ */
+
+static int index_connect(cl_index *ix, cl_error *err)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX;
+
+	/* on failure db is still set (to report the error), or NULL, for
+	 * which sqlite3_errmsg() says "out of memory" */
+	if (sqlite3_open_v2(ix->path, &ix->db, flags, NULL) != SQLITE_OK)
+		return index_fail(ix, err, "cannot open the index '%s'", ix->path);
+	sqlite3_busy_timeout(ix->db, INDEX_BUSY_MS);
+	/* if the file system cannot do WAL, sqlite keeps a rollback
+	 * journal: still correct, with readers and the writer taking turns */
+	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL;"
+			 "PRAGMA synchronous = NORMAL;"
+			 "PRAGMA foreign_keys = OFF;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return index_fail(ix, err, "cannot open the index '%s'", ix->path);
+	return 0;
+}
+
+static int index_user_version(cl_index *ix, int *out, cl_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(ix->db, "PRAGMA user_version", -1, &st,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		error = index_fail(ix, err, "cannot open the index '%s'",
+				   ix->path);
+		goto done;
+	}
+	*out = sqlite3_column_int(st, 0);
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* Creates the schema unless the file already has this version; only then
+ * does opening write.  See the top of the file for other versions. */
+static int index_schema(cl_index *ix, cl_error *err)
+{
+	int version = 0, error;
+
+	if ((error = index_user_version(ix, &version, err)) < 0 ||
+	    version == INDEX_SCHEMA)
+		return error;
+	if (sqlite3_exec(ix->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return index_fail(ix, err, "cannot create the index schema");
+	/* another process may have created it while we waited */
+	if ((error = index_user_version(ix, &version, err)) < 0)
+		goto done;
+	if (version != INDEX_SCHEMA &&
+	    sqlite3_exec(ix->db, index_schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		error = index_fail(ix, err, "cannot create the index schema");
+		goto done;
+	}
+	if (sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		error = index_fail(ix, err, "cannot create the index schema");
+done:
+	if (!sqlite3_get_autocommit(ix->db))
+		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+	return error;
+}
+
+static int index_prepare_all(cl_index *ix, cl_error *err)
+{
+	int i, error;
+
+	for (i = 0; i < IX_NSTMT; i++)
+		if ((error = index_prepare(ix, index_sql[i],
+					   SQLITE_PREPARE_PERSISTENT,
+					   &ix->stmt[i], err)) < 0)
+			return error;
+	return 0;
+}
+
+int cl_index_open(cl_index **out, const char *path, cl_error *err)
+{
+	cl_index *ix;
+	int error;
+
+	*out = NULL;
+	if (!path)
+		return cl_error_set(err, CL_EINTERNAL, "no index path given");
+	ix = cl_xcalloc(1, sizeof(*ix));
+	ix->path = cl_xstrdup(path);
+	if ((error = index_connect(ix, err)) < 0 ||
+	    (error = index_schema(ix, err)) < 0 ||
+	    (error = index_prepare_all(ix, err)) < 0)
+		goto done;
+	*out = ix;
+	ix = NULL;
+done:
+	cl_index_free(ix);
+	return error;
+}
+
+/* A transaction still open is rolled back by sqlite3_close_v2(). */
+void cl_index_free(cl_index *ix)
+{
+	size_t i;
+
+	if (!ix)
+		return;
+	for (i = 0; i < IX_NSTMT; i++)
+		sqlite3_finalize(ix->stmt[i]);
+	for (i = 0; i < IX_Q_SHAPES; i++)
+		sqlite3_finalize(ix->query[i]);
+	sqlite3_close_v2(ix->db);
+	free(ix->path);
+	free(ix);
+}
+
+/*
+ * Transactions.
+ */
+
+/* Opens a read transaction unless one (the caller's, or ours further up
+ * when a callback re-enters) is already open; *own says whether to end
+ * it.  Deferred: it takes a WAL snapshot at the first read, never a
+ * write lock. */
+static int index_read_begin(cl_index *ix, int *own, cl_error *err)
+{
+	int error;
+
+	*own = 0;
+	if (!sqlite3_get_autocommit(ix->db))
+		return 0;
+	if ((error = index_exec(ix, IX_BEGIN_READ, err,
+				"cannot read the index")) < 0)
+		return error;
+	*own = 1;
+	return 0;
+}
+
+static void index_read_end(cl_index *ix, int own)
+{
+	if (own && !sqlite3_get_autocommit(ix->db))
+		index_exec(ix, IX_ROLLBACK, NULL, "");
+}
+
+int cl_index_begin(cl_index *ix, cl_error *err)
+{
+	int error;
+
+	if ((error = index_exec(ix, IX_BEGIN_WRITE, err,
+				"cannot start writing to the index")) < 0)
+		return error;
+	ix->writing = 1;
+	return 0;
+}
+
+void cl_index_rollback(cl_index *ix)
+{
+	if (!ix)
+		return;
+	if (index_writing(ix))
+		index_exec(ix, IX_ROLLBACK, NULL, "");
+	ix->writing = 0;
+}
+
+static int index_head_set(cl_index *ix, const char *head_hex, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_HEAD_SET];
+	int error = 0;
+
+	if (index_bind_text(st, 1, head_hex) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot set the index head to %s",
+				   head_hex);
+	index_reset(st);
+	return error;
+}
+
+/* On any failure the whole transaction is rolled back. */
+int cl_index_commit(cl_index *ix, const char *head_hex, cl_error *err)
+{
+	int error;
+
+	if (!index_writing(ix)) {
+		error = cl_error_set(err, CL_EINTERNAL, "cannot commit to the "
+				     "index: no transaction is open");
+		goto done;
+	}
+	if (!index_hex_valid(head_hex)) {
+		error = cl_error_set(err, CL_EINVALID, "invalid index head '%s'",
+				     head_hex ? head_hex : "");
+		goto done;
+	}
+	if ((error = index_head_set(ix, head_hex, err)) < 0)
+		goto done;
+	error = index_exec(ix, IX_COMMIT, err, "cannot commit to the index");
+done:
+	cl_index_rollback(ix); /* only clears the flag once committed */
+	return error;
+}
+
+/* Joins the caller's write transaction when there is one. */
+int cl_index_reset(cl_index *ix, cl_error *err)
+{
+	int own = !index_writing(ix), error = 0;
+
+	if (own && (error = cl_index_begin(ix, err)) < 0)
+		return error;
+	if (sqlite3_exec(ix->db, index_reset_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		error = index_fail(ix, err, "cannot reset the index");
+		goto done;
+	}
+	if (own)
+		error = index_exec(ix, IX_COMMIT, err, "cannot reset the index");
+done:
+	if (own)
+		cl_index_rollback(ix);
+	return error;
+}
+
+int cl_index_head(cl_index *ix, char out[41], cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_HEAD_GET];
+	const char *v;
+	int rc, error = 0;
+
+	out[0] = '\0';
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(st, 0);
+		if (index_hex_valid(v))
+			memcpy(out, v, 41);
+		else
+			error = cl_error_set(err, CL_ESTORE,
+					     "the index head is not a commit id");
+	} else if (rc != SQLITE_DONE) {
+		error = index_fail(ix, err, "cannot read the index head");
+	}
+	index_reset(st);
+	return error;
+}
+
+/*
+ * Writing records and transitions.
+ */
+
+static int index_record_check(cl_index *ix, const cl_index_record *r,
+			      cl_error *err)
+{
+	const char *missing = NULL;
+	size_t i;
+
+	if (!r || !r->id)
+		return cl_error_set(err, CL_EINVALID, "record without an id");
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL,
+				    "cannot apply record '%s' to the index: %s",
+				    r->id, "no transaction is open");
+	if (!r->period)
+		missing = "period";
+	else if (!r->talent)
+		missing = "talent";
+	else if (!r->state)
+		missing = "state";
+	else if (!r->commit)
+		missing = "commit";
+	for (i = 0; !missing && i < r->nwaiting; i++)
+		if (!r->waiting || !r->waiting[i])
+			missing = "waiting person";
+	if (missing)
+		return cl_error_set(err, CL_EINVALID, "record '%s' has no %s",
+				    r->id, missing);
+	return 0;
+}
+
+static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r)
+{
+	int rc = index_bind_text(st, 1, r->id);
+
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 2, r->period);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 3, r->talent);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 4, r->state);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 5, r->level);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 6, r->since);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 7, r->commit);
+	return rc;
+}
+
+/* Runs fixed statement which with ?1 = a and ?2 = b (when b is set). */
+static int index_run2(cl_index *ix, int which, const char *a, const char *b)
+{
+	sqlite3_stmt *st = ix->stmt[which];
+	int rc = index_bind_text(st, 1, a);
+
+	if (rc == SQLITE_OK && b)
+		rc = index_bind_text(st, 2, b);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Replaces the record's waiting set. */
+static int index_put_waiting(cl_index *ix, const cl_index_record *r,
+			     cl_error *err)
+{
+	int rc = index_run2(ix, IX_WAITING_DEL, r->id, NULL), error = 0;
+	size_t i;
+
+	for (i = 0; rc == SQLITE_OK && i < r->nwaiting; i++) {
+		index_reset(ix->stmt[IX_WAITING_ADD]);
+		rc = index_run2(ix, IX_WAITING_ADD, r->id, r->waiting[i]);
+	}
+	if (rc != SQLITE_OK)
+		error = index_fail(ix, err, "cannot apply record '%s' to the index",
+				   r->id);
+	index_reset(ix->stmt[IX_WAITING_DEL]);
+	index_reset(ix->stmt[IX_WAITING_ADD]);
+	return error;
+}
+
+int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_RECORD_PUT];
+	int error;
+
+	if ((error = index_record_check(ix, r, err)) < 0)
+		return error;
+	if (index_bind_record(st, r) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot apply record '%s' to the index",
+				   r->id);
+	index_reset(st);
+	if (!error)
+		error = index_put_waiting(ix, r, err);
+	return error;
+}
+
+static int index_transition_check(cl_index *ix, const cl_index_transition *t,
+				  cl_error *err)
+{
+	const char *missing = NULL;
+
+	if (!t || !t->commit)
+		return cl_error_set(err, CL_EINVALID,
+				    "transition without a commit id");
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL,
+				    "cannot apply transition %s to the index: %s",
+				    t->commit, "no transaction is open");
+	if (!t->actor)
+		missing = "actor";
+	else if (!t->action)
+		missing = "action";
+	if (missing)
+		return cl_error_set(err, CL_EINVALID, "transition %s has no %s",
+				    t->commit, missing);
+	return 0;
+}
+
+static int index_bind_transition(sqlite3_stmt *st,
+				 const cl_index_transition *t)
+{
+	int rc = index_bind_text(st, 1, t->commit);
+
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 2, t->record);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, t->time);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 4, t->actor);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 5, t->action);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 6, t->from);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 7, t->to);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 8, t->level);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 9, t->grade);
+	if (rc == SQLITE_OK)
+		rc = index_bind_text(st, 10, t->comment);
+	return rc;
+}
+
+int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
+			    cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_TRANSITION_ADD];
+	int error;
+
+	if ((error = index_transition_check(ix, t, err)) < 0)
+		return error;
+	if (index_bind_transition(st, t) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		error = index_fail(ix, err,
+				   "cannot apply transition %s to the index",
+				   t->commit);
+	index_reset(st);
+	return error;
+}
+
+/*
+ * Reading records.
+ */
+
+void cl_index_record_release(cl_index_record *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	free(r->id);
+	free(r->period);
+	free(r->talent);
+	free(r->state);
+	free(r->level);
+	free(r->commit);
+	for (i = 0; i < r->nwaiting; i++)
+		free(r->waiting[i]);
+	free(r->waiting);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Copies a row of INDEX_RECORD_COLUMNS; waiting is left empty. */
+static void index_record_fill(sqlite3_stmt *st, cl_index_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = index_column_dup(st, 0);
+	r->period = index_column_dup(st, 1);
+	r->talent = index_column_dup(st, 2);
+	r->state = index_column_dup(st, 3);
+	r->level = index_column_dup(st, 4);
+	r->since = sqlite3_column_int64(st, 5);
+	r->commit = index_column_dup(st, 6);
+}
+
+/* Fills r->waiting, ordered by person id. */
+static int index_waiting_load(cl_index *ix, cl_index_record *r, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_WAITING_GET];
+	size_t alloc = 0;
+	int rc = index_bind_text(st, 1, r->id), error = 0;
+
+	if (rc == SQLITE_OK)
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (r->nwaiting == alloc) {
+				alloc = alloc ? cl_xmul(alloc, 2) : 4;
+				r->waiting = cl_xrealloc(r->waiting,
+					cl_xmul(alloc, sizeof(*r->waiting)));
+			}
+			r->waiting[r->nwaiting++] = index_column_dup(st, 0);
+		}
+	if (rc != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot read who record '%s' waits on",
+				   r->id);
+	index_reset(st);
+	return error;
+}
+
+static int index_get_row(cl_index *ix, const char *id, cl_index_record *out,
+			 cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_RECORD_GET];
+	int rc, error = 0;
+
+	rc = index_bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		index_record_fill(st, out);
+	else if (rc == SQLITE_DONE)
+		error = cl_error_set(err, CL_ENOTFOUND,
+				     "no record '%s' in the index", id);
+	else
+		error = index_fail(ix, err,
+				   "cannot read record '%s' from the index", id);
+	index_reset(st);
+	return error;
+}
+
+int cl_index_get(cl_index *ix, const char *id, cl_index_record *out,
+		 cl_error *err)
+{
+	int own, error;
+
+	memset(out, 0, sizeof(*out));
+	if (!id)
+		return cl_error_set(err, CL_EINVALID, "no record id given");
+	if ((error = index_read_begin(ix, &own, err)) < 0)
+		return error;
+	error = index_get_row(ix, id, out, err);
+	if (!error)
+		error = index_waiting_load(ix, out, err);
+	if (error)
+		cl_index_record_release(out);
+	index_read_end(ix, own);
+	return error;
+}
+
+/* The statement in *slot, prepared (persistent) on first use.  When a
+ * callback re-enters while *slot is mid-iteration, a temporary statement
+ * is prepared instead and *temp set: release it with index_stmt_done(). */
+static int index_stmt_claim(cl_index *ix, sqlite3_stmt **slot,
+			    const char *sql, sqlite3_stmt **out, int *temp,
+			    cl_error *err)
+{
+	int error;
+
+	*temp = *slot && sqlite3_stmt_busy(*slot);
+	if (*slot && !*temp) {
+		*out = *slot;
+		return 0;
+	}
+	error = index_prepare(ix, sql, *temp ? 0 : SQLITE_PREPARE_PERSISTENT,
+			      out, err);
+	if (!error && !*temp)
+		*slot = *out;
+	return error;
+}
+
+static void index_stmt_done(sqlite3_stmt *st, int temp)
+{
+	if (temp)
+		sqlite3_finalize(st);
+	else
+		index_reset(st);
+}
+
+static unsigned index_query_mask(const cl_index_filter *f)
+{
+	unsigned mask = 0;
+
+	mask |= f->period ? IX_Q_PERIOD : 0;
+	mask |= f->state ? IX_Q_STATE : 0;
+	mask |= f->waiting ? IX_Q_WAITING : 0;
+	mask |= f->talent ? IX_Q_TALENT : 0;
+	/* waiting on someone already implies in flight */
+	mask |= f->in_flight && !f->waiting ? IX_Q_IN_FLIGHT : 0;
+	return mask;
+}
+
+/* The SQL of a query shape, from constant fragments only. */
+static void index_query_sql(cl_buf *sql, unsigned mask)
+{
+	static const struct {
+		unsigned bit;     /* filter that adds this condition */
+		const char *cond; /* the condition, values bound by name */
+	} where[] = {
+		{ IX_Q_PERIOD, "r.period = :period" },
+		{ IX_Q_STATE, "r.state = :state" },
+		{ IX_Q_TALENT, "r.talent = :talent" },
+		{ IX_Q_IN_FLIGHT,
+		  "EXISTS (SELECT 1 FROM waiting w WHERE w.record = r.id)" },
+	};
+	const char *sep = " WHERE ";
+	size_t i;
+
+	cl_buf_puts(sql, INDEX_RECORD_COLUMNS " FROM records r");
+	if (mask & IX_Q_WAITING)
+		cl_buf_puts(sql, " JOIN waiting p ON p.record = r.id"
+			    " AND p.person = :waiting");
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		if (!(mask & where[i].bit))
+			continue;
+		cl_buf_puts(sql, sep);
+		cl_buf_puts(sql, where[i].cond);
+		sep = " AND ";
+	}
+	cl_buf_puts(sql, " ORDER BY r.id");
+}
+
+/* Binds value to :name when the statement has that parameter. */
+static int index_bind_name(sqlite3_stmt *st, const char *name,
+			   const char *value)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	return i ? index_bind_text(st, i, value) : SQLITE_OK;
+}
+
+static int index_query_bind(cl_index *ix, sqlite3_stmt *st,
+			    const cl_index_filter *f, cl_error *err)
+{
+	if (index_bind_name(st, ":period", f->period) != SQLITE_OK ||
+	    index_bind_name(st, ":state", f->state) != SQLITE_OK ||
+	    index_bind_name(st, ":waiting", f->waiting) != SQLITE_OK ||
+	    index_bind_name(st, ":talent", f->talent) != SQLITE_OK)
+		return index_fail(ix, err, "cannot query the index");
+	return 0;
+}
+
+/* Streams the rows: one record in memory at a time. */
+static int index_query_rows(cl_index *ix, sqlite3_stmt *st,
+			    cl_index_record_cb cb, void *payload,
+			    cl_error *err)
+{
+	cl_index_record r;
+	int rc, error;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		index_record_fill(st, &r);
+		error = index_waiting_load(ix, &r, err);
+		if (!error)
+			error = cb(&r, payload);
+		cl_index_record_release(&r);
+		if (error)
+			return error;
+	}
+	if (rc != SQLITE_DONE)
+		return index_fail(ix, err, "cannot query the index");
+	return 0;
+}
+
+int cl_index_query(cl_index *ix, const cl_index_filter *f,
+		   cl_index_record_cb cb, void *payload, cl_error *err)
+{
+	static const cl_index_filter any;
+	cl_buf sql = CL_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int own = 0, temp = 0, error;
+	unsigned mask;
+
+	if (!cb)
+		return cl_error_set(err, CL_EINTERNAL, "query without a callback");
+	if (!f)
+		f = &any;
+	mask = index_query_mask(f);
+	index_query_sql(&sql, mask);
+	error = index_stmt_claim(ix, &ix->query[mask], sql.ptr, &st, &temp, err);
+	cl_buf_release(&sql);
+	if (error < 0)
+		return error;
+	if ((error = index_read_begin(ix, &own, err)) < 0 ||
+	    (error = index_query_bind(ix, st, f, err)) < 0)
+		goto done;
+	error = index_query_rows(ix, st, cb, payload, err);
+done:
+	index_stmt_done(st, temp);
+	index_read_end(ix, own);
+	return error;
+}
+
+/*
+ * Reading history and counts.
+ */
+
+static void index_transition_fill(sqlite3_stmt *st, cl_index_transition *t)
+{
+	t->commit = index_column_dup(st, 0);
+	t->record = index_column_dup(st, 1);
+	t->time = sqlite3_column_int64(st, 2);
+	t->actor = index_column_dup(st, 3);
+	t->action = index_column_dup(st, 4);
+	t->from = index_column_dup(st, 5);
+	t->to = index_column_dup(st, 6);
+	t->level = index_column_dup(st, 7);
+	t->grade = index_column_dup(st, 8);
+	t->comment = index_column_dup(st, 9);
+}
+
+static void index_transition_release(cl_index_transition *t)
+{
+	free(t->commit);
+	free(t->record);
+	free(t->actor);
+	free(t->action);
+	free(t->from);
+	free(t->to);
+	free(t->level);
+	free(t->grade);
+	free(t->comment);
+	memset(t, 0, sizeof(*t));
+}
+
+static int index_history_rows(cl_index *ix, sqlite3_stmt *st,
+			      const char *record, cl_index_transition_cb cb,
+			      void *payload, cl_error *err)
+{
+	cl_index_transition t;
+	int rc = index_bind_text(st, 1, record), error;
+
+	if (rc == SQLITE_OK)
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			index_transition_fill(st, &t);
+			error = cb(&t, payload);
+			index_transition_release(&t);
+			if (error)
+				return error;
+		}
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (record)
+		return index_fail(ix, err,
+				  "cannot read the history of record '%s'", record);
+	return index_fail(ix, err, "cannot read the configuration history");
+}
+
+int cl_index_history(cl_index *ix, const char *record,
+		     cl_index_transition_cb cb, void *payload, cl_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int own = 0, temp = 0, error;
+
+	if (!cb)
+		return cl_error_set(err, CL_EINTERNAL, "history without a callback");
+	if ((error = index_stmt_claim(ix, &ix->stmt[IX_HISTORY],
+				      index_sql[IX_HISTORY], &st, &temp, err)) < 0)
+		return error;
+	if ((error = index_read_begin(ix, &own, err)) < 0)
+		goto done;
+	error = index_history_rows(ix, st, record, cb, payload, err);
+done:
+	index_stmt_done(st, temp);
+	index_read_end(ix, own);
+	return error;
+}
+
+static int index_count(cl_index *ix, int which, int64_t *out, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[which];
+	int error = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		error = index_fail(ix, err, "cannot count the index rows");
+	index_reset(st);
+	return error;
+}
+
+/* Either pointer may be NULL; both counts come from one snapshot. */
+int cl_index_counts(cl_index *ix, int64_t *records, int64_t *transitions,
+		    cl_error *err)
+{
+	int own, error;
+
+	if ((error = index_read_begin(ix, &own, err)) < 0)
+		return error;
+	if (records)
+		error = index_count(ix, IX_COUNT_RECORDS, records, err);
+	if (!error && transitions)
+		error = index_count(ix, IX_COUNT_TRANSITIONS, transitions, err);
+	index_read_end(ix, own);
+	return error;
+}

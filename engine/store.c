@@ -1,0 +1,968 @@
+/*
+ * store.c - the history as a bare git repository (see store.h).
+ *
+ * Why a module of its own: the history is the system of record, and git is
+ * an implementation detail of it.  Keeping every libgit2 call here means the
+ * rest of the engine deals only in paths, byte strings and cl_oid values,
+ * and the few subtle points of libgit2 live in one place:
+ *
+ * - Writes touch only the trees on the changed paths.  The changes are
+ *   sorted by path, so that each tree on a changed path is rebuilt and
+ *   written exactly once per commit (no intermediate, dangling trees), and
+ *   the cost depends on the depth and the width of the touched directories,
+ *   not on the number of files in the history.
+ *
+ * - The branch moves with a compare-and-swap under the ref's lock:
+ *   git_reference_create_matching() with force=1 and the expected old value
+ *   (force=0 would check for existence before taking the lock).  A root
+ *   commit expects the all-zero id, which libgit2 reads as "must not exist".
+ *   A mismatch, a missing branch or a held lock all mean "someone else got
+ *   there first": CL_EMOVED, and the caller retries.
+ *
+ * - Durability is a process-wide libgit2 option that the odb and refdb
+ *   backends read when the repository is opened, so it is set before every
+ *   open.
+ *
+ * Semantics beyond store.h:
+ * - changes are applied in path order; when one path appears more than
+ *   once, only the last change to it in the array is applied;
+ * - deleting a file that does not exist is CL_ENOTFOUND, and writing a file
+ *   where a directory is (or below a file) is CL_EINVALID: both point at a
+ *   caller whose idea of the tree is wrong;
+ * - paths are refused (CL_EINVALID) when empty, with a leading or trailing
+ *   '/', an empty, "." or ".." or ".git" component, or a control character;
+ * - cl_store_diff reports a path that is a file on one side and a directory
+ *   on the other as the file deleted (or added) plus each file below the
+ *   directory added (or deleted); a file whose mode changed is reported with
+ *   both ids even when they are equal.  Paths come in git order, which is
+ *   byte order of the full paths.
+ */
+#include "store.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <git2.h>
+
+_Static_assert(sizeof(git_oid) == sizeof(cl_oid), "git_oid is not SHA-1 sized");
+
+#define STORE_PATH_MAX 4096
+
+struct cl_store {
+	git_repository *repo;
+};
+
+/* One change, with its position in the caller's array to keep order. */
+typedef struct store_chg {
+	const cl_change *c;
+	size_t idx;
+} store_chg;
+
+typedef struct store_diff_ctx {
+	git_repository *repo;
+	cl_store_diff_cb cb;
+	void *payload;
+	cl_error *err;
+	cl_buf path;
+} store_diff_ctx;
+
+typedef struct store_list_ctx {
+	git_repository *repo;
+	cl_store_list_cb cb;
+	void *payload;
+	cl_error *err;
+	cl_buf path;
+} store_list_ctx;
+
+/* ---- object ids ------------------------------------------------------ */
+
+void cl_oid_fmt(char out[CL_OID_HEXSZ + 1], const cl_oid *oid)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < sizeof(oid->id); i++) {
+		out[2 * i] = hex[oid->id[i] >> 4];
+		out[2 * i + 1] = hex[oid->id[i] & 0xf];
+	}
+	out[CL_OID_HEXSZ] = '\0';
+}
+
+static int store_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int cl_oid_parse(cl_oid *out, const char *hex)
+{
+	cl_oid tmp;
+	size_t i;
+	int hi, lo;
+
+	if (!hex || strlen(hex) != CL_OID_HEXSZ)
+		return -1;
+	for (i = 0; i < sizeof(tmp.id); i++) {
+		hi = store_hexval(hex[2 * i]);
+		lo = store_hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		tmp.id[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*out = tmp;
+	return 0;
+}
+
+int cl_oid_equal(const cl_oid *a, const cl_oid *b)
+{
+	return memcmp(a->id, b->id, sizeof(a->id)) == 0;
+}
+
+static void store_to_git(git_oid *out, const cl_oid *in)
+{
+	memcpy(out->id, in->id, sizeof(in->id));
+}
+
+static void store_from_git(cl_oid *out, const git_oid *in)
+{
+	memcpy(out->id, in->id, sizeof(out->id));
+}
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Sets err to "<what>: <libgit2's message>" and returns code. */
+static int store_fail(cl_error *err, int code, const char *fmt, ...) CL_PRINTF(3, 4);
+
+static int store_fail(cl_error *err, int code, const char *fmt, ...)
+{
+	const git_error *ge = git_error_last();
+	char what[CL_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cl_error_set(err, code, "%s: %s", what,
+			    ge && ge->message ? ge->message : "unknown error");
+}
+
+/* CL_ENOTFOUND for libgit2's GIT_ENOTFOUND, else CL_ESTORE. */
+static int store_code(int gerr)
+{
+	return gerr == GIT_ENOTFOUND ? CL_ENOTFOUND : CL_ESTORE;
+}
+
+/* ---- paths ----------------------------------------------------------- */
+
+static int store_component_valid(const char *s, size_t n)
+{
+	if (n == 0 || (n == 1 && s[0] == '.') ||
+	    (n == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	return !(n == 4 && strncasecmp(s, ".git", 4) == 0);
+}
+
+static int store_path_valid(const char *path)
+{
+	const char *p, *start;
+	size_t len;
+
+	if (!path || !*path || (len = strlen(path)) > STORE_PATH_MAX)
+		return 0;
+	for (p = path; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	for (start = p = path;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (!store_component_valid(start, (size_t)(p - start)))
+			return 0;
+		if (*p == '\0')
+			return 1;
+		start = p + 1;
+	}
+}
+
+static int store_check_path(const char *path, cl_error *err)
+{
+	if (store_path_valid(path))
+		return 0;
+	return cl_error_set(err, CL_EINVALID, "invalid path '%s' in the history",
+			    path ? path : "(null)");
+}
+
+/* ---- opening --------------------------------------------------------- */
+
+/* libgit2's global options; they must be set before a repository opens. */
+static int store_setup(cl_error *err)
+{
+	const char *fsync_env = getenv("CHAINLOG_FSYNC");
+	int durable = !(fsync_env && strcmp(fsync_env, "0") == 0);
+
+	if (git_libgit2_init() < 0)
+		return store_fail(err, CL_ESTORE, "cannot initialize libgit2");
+	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, durable) < 0 ||
+	    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1) < 0 ||
+	    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1) < 0) {
+		store_fail(err, CL_ESTORE, "cannot configure libgit2");
+		git_libgit2_shutdown();
+		return CL_ESTORE;
+	}
+	return 0;
+}
+
+/* 0 when path does not exist or is an empty directory. */
+static int store_check_target(const char *path, cl_error *err)
+{
+	struct stat sb;
+	struct dirent *de;
+	DIR *d;
+	int used = 0;
+
+	if (stat(path, &sb) < 0)
+		return errno == ENOENT ? 0 :
+		       cl_error_set(err, CL_ESTORE, "cannot create history at '%s': %s",
+				    path, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return cl_error_set(err, CL_EEXISTS,
+				    "cannot create history at '%s': it exists", path);
+	if (!(d = opendir(path)))
+		return cl_error_set(err, CL_ESTORE, "cannot create history at '%s': %s",
+				    path, strerror(errno));
+	while (!used && (de = readdir(d)) != NULL)
+		used = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	if (used)
+		return cl_error_set(err, CL_EEXISTS,
+				    "cannot create history at '%s': directory is not empty",
+				    path);
+	return 0;
+}
+
+int cl_store_init(cl_store **out, const char *path, cl_error *err)
+{
+	git_repository_init_options opts;
+	git_repository *repo = NULL;
+	int error, setup = 0;
+
+	*out = NULL;
+	if ((error = store_check_target(path, err)) < 0 ||
+	    (error = store_setup(err)) < 0)
+		goto done;
+	setup = 1;
+	if ((error = git_repository_init_options_init(
+		     &opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION)) < 0) {
+		error = store_fail(err, CL_ESTORE, "cannot create history at '%s'", path);
+		goto done;
+	}
+	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
+		     GIT_REPOSITORY_INIT_NO_REINIT;
+	opts.initial_head = CL_STORE_BRANCH; /* "refs/..." is used verbatim */
+	if ((error = git_repository_init_ext(&repo, path, &opts)) < 0) {
+		error = store_fail(err, error == GIT_EEXISTS ? CL_EEXISTS : CL_ESTORE,
+				   "cannot create history at '%s'", path);
+		goto done;
+	}
+	*out = cl_xcalloc(1, sizeof(**out));
+	(*out)->repo = repo;
+	repo = NULL;
+done:
+	git_repository_free(repo);
+	if (error < 0 && setup)
+		git_libgit2_shutdown();
+	return error;
+}
+
+int cl_store_open(cl_store **out, const char *path, cl_error *err)
+{
+	git_repository *repo = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = store_setup(err)) < 0)
+		return error;
+	if ((error = git_repository_open_ext(&repo, path,
+					     GIT_REPOSITORY_OPEN_NO_SEARCH |
+					     GIT_REPOSITORY_OPEN_BARE, NULL)) < 0) {
+		error = store_fail(err, store_code(error),
+				   "cannot open history at '%s'", path);
+		goto done;
+	}
+	*out = cl_xcalloc(1, sizeof(**out));
+	(*out)->repo = repo;
+	repo = NULL;
+done:
+	if (error < 0)
+		git_libgit2_shutdown();
+	return error;
+}
+
+void cl_store_free(cl_store *st)
+{
+	if (!st)
+		return;
+	git_repository_free(st->repo);
+	free(st);
+	git_libgit2_shutdown();
+}
+
+int cl_store_tip(cl_store *st, cl_oid *out, cl_error *err)
+{
+	git_oid id;
+	int error;
+
+	if ((error = git_reference_name_to_id(&id, st->repo, CL_STORE_BRANCH)) < 0) {
+		if (error == GIT_ENOTFOUND)
+			return cl_error_set(err, CL_ENOTFOUND,
+					    "history is empty: %s is unborn",
+					    CL_STORE_BRANCH);
+		return store_fail(err, CL_ESTORE, "cannot read %s", CL_STORE_BRANCH);
+	}
+	store_from_git(out, &id);
+	return 0;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static int store_commit_lookup(git_commit **out, cl_store *st,
+			       const cl_oid *commit, cl_error *err)
+{
+	char hex[CL_OID_HEXSZ + 1];
+	git_oid id;
+	int error;
+
+	store_to_git(&id, commit);
+	if ((error = git_commit_lookup(out, st->repo, &id)) < 0) {
+		cl_oid_fmt(hex, commit);
+		return store_fail(err, store_code(error), "cannot read commit %s", hex);
+	}
+	return 0;
+}
+
+static int store_commit_tree(git_tree **out, cl_store *st, const cl_oid *commit,
+			     cl_error *err)
+{
+	git_commit *c = NULL;
+	char hex[CL_OID_HEXSZ + 1];
+	int error;
+
+	if ((error = store_commit_lookup(&c, st, commit, err)) < 0)
+		return error;
+	if ((error = git_commit_tree(out, c)) < 0) {
+		cl_oid_fmt(hex, commit);
+		error = store_fail(err, CL_ESTORE, "cannot read the tree of commit %s",
+				   hex);
+	}
+	git_commit_free(c);
+	return error;
+}
+
+int cl_store_path_id(cl_store *st, const cl_oid *commit, const char *path,
+		     cl_oid *out, cl_error *err)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int error;
+
+	if ((error = store_check_path(path, err)) < 0 ||
+	    (error = store_commit_tree(&tree, st, commit, err)) < 0)
+		goto done;
+	if ((error = git_tree_entry_bypath(&entry, tree, path)) < 0) {
+		error = store_fail(err, store_code(error), "cannot find '%s'", path);
+		goto done;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
+	    git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK) {
+		error = cl_error_set(err, CL_ENOTFOUND,
+				     "cannot find '%s': not a file", path);
+		goto done;
+	}
+	store_from_git(out, git_tree_entry_id(entry));
+done:
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return error;
+}
+
+int cl_store_read_blob(cl_store *st, const cl_oid *blob, cl_buf *out,
+		       cl_error *err)
+{
+	git_blob *b = NULL;
+	git_object_size_t size;
+	char hex[CL_OID_HEXSZ + 1];
+	git_oid id;
+	int error;
+
+	store_to_git(&id, blob);
+	cl_oid_fmt(hex, blob);
+	if ((error = git_blob_lookup(&b, st->repo, &id)) < 0)
+		return store_fail(err, store_code(error), "cannot read blob %s", hex);
+	size = git_blob_rawsize(b);
+	if (size >= CL_BUF_MAX) {
+		error = cl_error_set(err, CL_ESTORE, "cannot read blob %s: too large",
+				     hex);
+		goto done;
+	}
+	cl_buf_put(out, git_blob_rawcontent(b), (size_t)size);
+done:
+	git_blob_free(b);
+	return error;
+}
+
+int cl_store_read(cl_store *st, const cl_oid *commit, const char *path,
+		  cl_buf *out, cl_oid *blob_out, cl_error *err)
+{
+	cl_oid blob;
+	int error;
+
+	if ((error = cl_store_path_id(st, commit, path, &blob, err)) < 0 ||
+	    (error = cl_store_read_blob(st, &blob, out, err)) < 0)
+		return error;
+	if (blob_out)
+		*blob_out = blob;
+	return 0;
+}
+
+/* ---- writing: trees -------------------------------------------------- */
+
+static int store_chg_cmp(const void *a, const void *b)
+{
+	const store_chg *x = a, *y = b;
+	int cmp = strcmp(x->c->path, y->c->path);
+
+	if (cmp)
+		return cmp;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int store_build(git_oid *out, size_t *count, cl_store *st,
+		       const git_oid *base, const store_chg *chg, size_t n,
+		       size_t off, int root, cl_error *err);
+
+/* Sets or removes the file `name` in bld, for the change c. */
+static int store_apply_leaf(git_treebuilder *bld, cl_store *st,
+			    const char *name, const cl_change *c, cl_error *err)
+{
+	const git_tree_entry *e = git_treebuilder_get(bld, name);
+	git_oid blob;
+
+	if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		return cl_error_set(err, CL_EINVALID,
+				    "cannot %s '%s': it is a directory",
+				    c->data ? "write" : "delete", c->path);
+	if (!c->data) {
+		if (!e)
+			return cl_error_set(err, CL_ENOTFOUND,
+					    "cannot delete '%s': no such file", c->path);
+		if (git_treebuilder_remove(bld, name) < 0)
+			return store_fail(err, CL_ESTORE, "cannot delete '%s'", c->path);
+		return 0;
+	}
+	if (git_blob_create_from_buffer(&blob, st->repo, c->data, c->len) < 0)
+		return store_fail(err, CL_ESTORE, "cannot write blob for '%s'", c->path);
+	if (git_treebuilder_insert(NULL, bld, name, &blob, GIT_FILEMODE_BLOB) < 0)
+		return store_fail(err, CL_ESTORE, "cannot write '%s'", c->path);
+	return 0;
+}
+
+/* Rebuilds the subdirectory `name` of bld for the n changes below it. */
+static int store_apply_dir(git_treebuilder *bld, cl_store *st, const char *name,
+			   const store_chg *chg, size_t n, size_t off,
+			   cl_error *err)
+{
+	const git_tree_entry *e = git_treebuilder_get(bld, name);
+	git_oid sub, built;
+	size_t count = 0;
+	int error;
+
+	if (e && git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return cl_error_set(err, CL_EINVALID,
+				    "cannot write '%s': '%.*s' is a file",
+				    chg[0].c->path, (int)(off - 1), chg[0].c->path);
+	if (e)
+		git_oid_cpy(&sub, git_tree_entry_id(e));
+	if ((error = store_build(&built, &count, st, e ? &sub : NULL, chg, n, off,
+				 0, err)) < 0)
+		return error;
+	if (count == 0) {
+		if (e && git_treebuilder_remove(bld, name) < 0)
+			return store_fail(err, CL_ESTORE, "cannot remove directory '%.*s'",
+					  (int)(off - 1), chg[0].c->path);
+		return 0;
+	}
+	if (git_treebuilder_insert(NULL, bld, name, &built, GIT_FILEMODE_TREE) < 0)
+		return store_fail(err, CL_ESTORE, "cannot write directory '%.*s'",
+				  (int)(off - 1), chg[0].c->path);
+	return 0;
+}
+
+/* Applies chg[i..] that share its first component (after off) to bld;
+ * *used is how many it consumed. */
+static int store_apply_group(size_t *used, git_treebuilder *bld, cl_store *st,
+			     const store_chg *chg, size_t n, size_t off,
+			     cl_error *err)
+{
+	const char *rest = chg[0].c->path + off, *slash = strchr(rest, '/');
+	size_t len, j;
+	char *name;
+	int error;
+
+	if (!slash) {
+		*used = 1;
+		if (n > 1 && strcmp(chg[1].c->path, chg[0].c->path) == 0)
+			return 0; /* a later change to the same path wins */
+		return store_apply_leaf(bld, st, rest, chg[0].c, err);
+	}
+	len = (size_t)(slash - rest);
+	for (j = 1; j < n; j++) {
+		const char *r = chg[j].c->path + off;
+		if (strncmp(r, rest, len) != 0 || r[len] != '/')
+			break;
+	}
+	name = cl_xstrndup(rest, len);
+	error = store_apply_dir(bld, st, name, chg, j, off + len + 1, err);
+	free(name);
+	*used = j;
+	return error;
+}
+
+/*
+ * Writes the tree `base` (NULL: empty) with the n changes applied, whose
+ * paths relative to this tree start at byte off.  *count is its number of
+ * entries; an empty tree is only written (to out) when root is set.
+ */
+static int store_build(git_oid *out, size_t *count, cl_store *st,
+		       const git_oid *base, const store_chg *chg, size_t n,
+		       size_t off, int root, cl_error *err)
+{
+	git_tree *tree = NULL;
+	git_treebuilder *bld = NULL;
+	size_t i, used = 0;
+	int error = 0;
+
+	if (base && (error = git_tree_lookup(&tree, st->repo, base)) < 0) {
+		error = store_fail(err, CL_ESTORE, "cannot read tree");
+		goto done;
+	}
+	if ((error = git_treebuilder_new(&bld, st->repo, tree)) < 0) {
+		error = store_fail(err, CL_ESTORE, "cannot build tree");
+		goto done;
+	}
+	for (i = 0; i < n; i += used)
+		if ((error = store_apply_group(&used, bld, st, chg + i, n - i, off,
+					       err)) < 0)
+			goto done;
+	*count = git_treebuilder_entrycount(bld);
+	if ((*count > 0 || root) && (error = git_treebuilder_write(out, bld)) < 0)
+		error = store_fail(err, CL_ESTORE, "cannot write tree");
+done:
+	git_treebuilder_free(bld);
+	git_tree_free(tree);
+	return error;
+}
+
+/* The tree `base` with all changes applied, written. */
+static int store_write_tree(git_oid *out, cl_store *st, const git_oid *base,
+			    const cl_change *changes, size_t nchanges,
+			    cl_error *err)
+{
+	store_chg *chg = NULL;
+	size_t i, count = 0;
+	int error;
+
+	chg = cl_xcalloc(nchanges ? nchanges : 1, sizeof(*chg));
+	for (i = 0; i < nchanges; i++) {
+		chg[i].c = &changes[i];
+		chg[i].idx = i;
+	}
+	qsort(chg, nchanges, sizeof(*chg), store_chg_cmp);
+	error = store_build(out, &count, st, base, chg, nchanges, 0, 1, err);
+	free(chg);
+	return error;
+}
+
+/* ---- writing: commits ------------------------------------------------ */
+
+static int store_sig_valid(const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++)
+		if (*s == '<' || *s == '>' || (unsigned char)*s < 0x20)
+			return 0;
+	return 1;
+}
+
+static int store_check_commit_args(const cl_change *changes, size_t nchanges,
+				   const cl_signature *sig, const char *message,
+				   cl_error *err)
+{
+	size_t i;
+	int error;
+
+	if (!sig || !store_sig_valid(sig->name) || !store_sig_valid(sig->email))
+		return cl_error_set(err, CL_EINVALID,
+				    "invalid signature for a commit: name and email "
+				    "must be non-empty, without '<', '>' or control characters");
+	if (!message)
+		return cl_error_set(err, CL_EINVALID, "a commit needs a message");
+	if (nchanges && !changes)
+		return cl_error_set(err, CL_EINVALID, "no changes given");
+	for (i = 0; i < nchanges; i++)
+		if ((error = store_check_path(changes[i].path, err)) < 0)
+			return error;
+	return 0;
+}
+
+/* Moves the branch from parent (NULL: unborn) to id, or CL_EMOVED. */
+static int store_move_branch(cl_store *st, const git_oid *id,
+			     const git_oid *parent, cl_error *err)
+{
+	git_reference *ref = NULL;
+	git_oid expect;
+	int error;
+
+	if (parent)
+		git_oid_cpy(&expect, parent);
+	else
+		memset(&expect, 0, sizeof(expect)); /* zero: must not exist yet */
+	error = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, id,
+					      1, &expect, "chainlog: commit");
+	git_reference_free(ref);
+	if (error == GIT_EMODIFIED || error == GIT_ELOCKED || error == GIT_ENOTFOUND)
+		return store_fail(err, CL_EMOVED, "branch moved meanwhile");
+	if (error < 0)
+		return store_fail(err, CL_ESTORE, "cannot move %s", CL_STORE_BRANCH);
+	return 0;
+}
+
+int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
+		    const cl_change *changes, size_t nchanges,
+		    const cl_signature *sig, const char *message,
+		    cl_error *err)
+{
+	git_commit *pcommit = NULL;
+	git_tree *tree = NULL;
+	git_signature *gsig = NULL;
+	const git_commit *parents[1];
+	git_oid tree_id, id;
+	int error;
+
+	if ((error = store_check_commit_args(changes, nchanges, sig, message,
+					     err)) < 0 ||
+	    (parent && (error = store_commit_lookup(&pcommit, st, parent, err)) < 0))
+		goto done;
+	if ((error = store_write_tree(&tree_id, st,
+				      pcommit ? git_commit_tree_id(pcommit) : NULL,
+				      changes, nchanges, err)) < 0)
+		goto done;
+	if ((error = git_tree_lookup(&tree, st->repo, &tree_id)) < 0 ||
+	    (error = git_signature_new(&gsig, sig->name, sig->email,
+				       (git_time_t)sig->time, 0)) < 0) {
+		error = store_fail(err, CL_ESTORE, "cannot prepare commit");
+		goto done;
+	}
+	parents[0] = pcommit;
+	if ((error = git_commit_create(&id, st->repo, NULL, gsig, gsig, NULL,
+				       message, tree, pcommit ? 1 : 0,
+				       parents)) < 0) {
+		error = store_fail(err, CL_ESTORE, "cannot write commit");
+		goto done;
+	}
+	if ((error = store_move_branch(st, &id,
+				       pcommit ? git_commit_id(pcommit) : NULL,
+				       err)) < 0)
+		goto done;
+	store_from_git(out, &id);
+done:
+	git_signature_free(gsig);
+	git_tree_free(tree);
+	git_commit_free(pcommit);
+	return error;
+}
+
+/* ---- commit metadata ------------------------------------------------- */
+
+int cl_store_commit_info(cl_store *st, const cl_oid *commit,
+			 cl_commit_info *out, cl_error *err)
+{
+	git_commit *c = NULL;
+	const git_signature *author;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = store_commit_lookup(&c, st, commit, err)) < 0)
+		return error;
+	author = git_commit_author(c);
+	out->id = *commit;
+	store_from_git(&out->tree, git_commit_tree_id(c));
+	out->nparents = (int)git_commit_parentcount(c);
+	if (out->nparents > 0)
+		store_from_git(&out->parent, git_commit_parent_id(c, 0));
+	out->author_name = cl_xstrdup(author->name);
+	out->author_email = cl_xstrdup(author->email);
+	out->time = (int64_t)author->when.time;
+	out->message = cl_xstrdup(git_commit_message_raw(c));
+	git_commit_free(c);
+	return 0;
+}
+
+void cl_commit_info_release(cl_commit_info *ci)
+{
+	if (!ci)
+		return;
+	free(ci->author_name);
+	free(ci->author_email);
+	free(ci->message);
+	memset(ci, 0, sizeof(*ci));
+}
+
+/* ---- walking --------------------------------------------------------- */
+
+/* The first-parent chain from `to` back to (not including) `from`, newest
+ * first, in *ids (malloc'd) and *n. */
+static int store_collect(cl_oid **ids, size_t *n, cl_store *st,
+			 const cl_oid *from, const cl_oid *to, cl_error *err)
+{
+	git_commit *c = NULL;
+	cl_oid cur = *to;
+	char hex[CL_OID_HEXSZ + 1];
+	size_t alloc = 0;
+	int error = 0;
+
+	*ids = NULL;
+	*n = 0;
+	while (!from || !cl_oid_equal(&cur, from)) {
+		if ((error = store_commit_lookup(&c, st, &cur, err)) < 0)
+			return error;
+		if (*n == alloc) {
+			alloc = alloc ? cl_xmul(alloc, 2) : 64;
+			*ids = cl_xrealloc(*ids, cl_xmul(alloc, sizeof(**ids)));
+		}
+		(*ids)[(*n)++] = cur;
+		if (git_commit_parentcount(c) == 0) {
+			git_commit_free(c);
+			break;
+		}
+		store_from_git(&cur, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		c = NULL;
+	}
+	if (from && !cl_oid_equal(&cur, from)) {
+		cl_oid_fmt(hex, from);
+		error = cl_error_set(err, CL_EVERIFY,
+				     "history rewritten: indexed head %s is not an "
+				     "ancestor of the branch tip", hex);
+	}
+	return error;
+}
+
+int cl_store_walk(cl_store *st, const cl_oid *from, const cl_oid *to,
+		  cl_store_walk_cb cb, void *payload, cl_error *err)
+{
+	cl_oid *ids = NULL;
+	size_t n = 0;
+	int error;
+
+	if ((error = store_collect(&ids, &n, st, from, to, err)) < 0)
+		goto done;
+	while (n > 0)
+		if ((error = cb(&ids[--n], payload)) != 0)
+			goto done;
+done:
+	free(ids);
+	return error;
+}
+
+/* ---- diff ------------------------------------------------------------ */
+
+static int store_tree_lookup(git_tree **out, git_repository *repo,
+			     const git_oid *id, cl_error *err)
+{
+	char hex[CL_OID_HEXSZ + 1];
+
+	*out = NULL;
+	if (!id || git_tree_lookup(out, repo, id) == 0)
+		return 0;
+	git_oid_tostr(hex, sizeof(hex), id);
+	return store_fail(err, CL_ESTORE, "cannot read tree %s", hex);
+}
+
+static int store_diff_trees(store_diff_ctx *ctx, const git_oid *a,
+			    const git_oid *b);
+
+/* Reports the entry pair (either may be NULL, not both) at ctx->path. */
+static int store_diff_entry(store_diff_ctx *ctx, const git_tree_entry *a,
+			    const git_tree_entry *b)
+{
+	const git_tree_entry *any = a ? a : b;
+	size_t len = ctx->path.size;
+	cl_oid oa, ob;
+	int error = 0;
+
+	if (ctx->path.size)
+		cl_buf_putc(&ctx->path, '/');
+	cl_buf_puts(&ctx->path, git_tree_entry_name(any));
+	if (git_tree_entry_type(any) == GIT_OBJECT_TREE) {
+		error = store_diff_trees(ctx, a ? git_tree_entry_id(a) : NULL,
+					 b ? git_tree_entry_id(b) : NULL);
+	} else if (!a || !b || !git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) ||
+		   git_tree_entry_filemode(a) != git_tree_entry_filemode(b)) {
+		if (a)
+			store_from_git(&oa, git_tree_entry_id(a));
+		if (b)
+			store_from_git(&ob, git_tree_entry_id(b));
+		error = ctx->cb(ctx->path.ptr, a ? &oa : NULL, b ? &ob : NULL,
+				ctx->payload);
+	}
+	cl_buf_truncate(&ctx->path, len);
+	return error;
+}
+
+/* Merges the entries of two sorted trees (NULL: empty); entries that
+ * compare equal have the same name and are both trees or both not. */
+static int store_diff_merge(store_diff_ctx *ctx, const git_tree *ta,
+			    const git_tree *tb)
+{
+	size_t i = 0, j = 0, na = ta ? git_tree_entrycount(ta) : 0;
+	size_t nb = tb ? git_tree_entrycount(tb) : 0;
+	const git_tree_entry *a, *b;
+	int cmp, error = 0;
+
+	while (!error && (i < na || j < nb)) {
+		a = i < na ? git_tree_entry_byindex(ta, i) : NULL;
+		b = j < nb ? git_tree_entry_byindex(tb, j) : NULL;
+		cmp = !a ? 1 : !b ? -1 : git_tree_entry_cmp(a, b);
+		if (cmp == 0 && git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) &&
+		    git_tree_entry_filemode(a) == git_tree_entry_filemode(b)) {
+			i++, j++;
+			continue;
+		}
+		error = store_diff_entry(ctx, cmp <= 0 ? a : NULL, cmp >= 0 ? b : NULL);
+		i += cmp <= 0;
+		j += cmp >= 0;
+	}
+	return error;
+}
+
+static int store_diff_trees(store_diff_ctx *ctx, const git_oid *a,
+			    const git_oid *b)
+{
+	git_tree *ta = NULL, *tb = NULL;
+	int error;
+
+	if (a && b && git_oid_equal(a, b))
+		return 0;
+	if ((error = store_tree_lookup(&ta, ctx->repo, a, ctx->err)) < 0 ||
+	    (error = store_tree_lookup(&tb, ctx->repo, b, ctx->err)) < 0)
+		goto done;
+	error = store_diff_merge(ctx, ta, tb);
+done:
+	git_tree_free(ta);
+	git_tree_free(tb);
+	return error;
+}
+
+static int store_commit_tree_id(git_oid *out, cl_store *st, const cl_oid *commit,
+				cl_error *err)
+{
+	git_commit *c = NULL;
+	int error;
+
+	if ((error = store_commit_lookup(&c, st, commit, err)) < 0)
+		return error;
+	git_oid_cpy(out, git_commit_tree_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+int cl_store_diff(cl_store *st, const cl_oid *old, const cl_oid *new,
+		  cl_store_diff_cb cb, void *payload, cl_error *err)
+{
+	store_diff_ctx ctx = { st->repo, cb, payload, err, CL_BUF_INIT };
+	git_oid a, b;
+	int error;
+
+	if ((old && (error = store_commit_tree_id(&a, st, old, err)) < 0) ||
+	    (error = store_commit_tree_id(&b, st, new, err)) < 0)
+		goto done;
+	error = store_diff_trees(&ctx, old ? &a : NULL, &b);
+done:
+	cl_buf_release(&ctx.path);
+	return error;
+}
+
+/* ---- listing --------------------------------------------------------- */
+
+static int store_list_tree(store_list_ctx *ctx, const git_oid *id)
+{
+	git_tree *tree = NULL;
+	const git_tree_entry *e;
+	size_t i, n, len = ctx->path.size;
+	cl_oid blob;
+	int error;
+
+	if ((error = store_tree_lookup(&tree, ctx->repo, id, ctx->err)) < 0)
+		return error;
+	n = git_tree_entrycount(tree);
+	for (i = 0; i < n && !error; i++) {
+		e = git_tree_entry_byindex(tree, i);
+		if (len)
+			cl_buf_putc(&ctx->path, '/');
+		cl_buf_puts(&ctx->path, git_tree_entry_name(e));
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			error = store_list_tree(ctx, git_tree_entry_id(e));
+		} else {
+			store_from_git(&blob, git_tree_entry_id(e));
+			error = ctx->cb(ctx->path.ptr, &blob, ctx->payload);
+		}
+		cl_buf_truncate(&ctx->path, len);
+	}
+	git_tree_free(tree);
+	return error;
+}
+
+int cl_store_list(cl_store *st, const cl_oid *commit, const char *dir,
+		  cl_store_list_cb cb, void *payload, cl_error *err)
+{
+	store_list_ctx ctx = { st->repo, cb, payload, err, CL_BUF_INIT };
+	git_tree *root = NULL;
+	git_tree_entry *entry = NULL;
+	git_oid id;
+	int error;
+
+	if (dir && *dir && (error = store_check_path(dir, err)) < 0)
+		return error;
+	if ((error = store_commit_tree(&root, st, commit, err)) < 0)
+		return error;
+	git_oid_cpy(&id, git_tree_id(root));
+	if (dir && *dir) {
+		if ((error = git_tree_entry_bypath(&entry, root, dir)) < 0) {
+			error = error == GIT_ENOTFOUND ? 0 :
+				store_fail(err, CL_ESTORE, "cannot find '%s'", dir);
+			goto done;
+		}
+		if (git_tree_entry_type(entry) != GIT_OBJECT_TREE)
+			goto done; /* a file: nothing below it */
+		git_oid_cpy(&id, git_tree_entry_id(entry));
+		cl_buf_puts(&ctx.path, dir);
+	}
+	error = store_list_tree(&ctx, &id);
+done:
+	cl_buf_release(&ctx.path);
+	git_tree_entry_free(entry);
+	git_tree_free(root);
+	return error;
+}

@@ -1,0 +1,138 @@
+/*
+ * store.h - the history: a bare git repository, the system of record.
+ *
+ * This is the only module that includes git2.h.  It knows nothing of
+ * records, workflows or YAML: it stores byte strings at paths, makes
+ * commits on one linear branch, and reads them back.
+ *
+ * Writing: cl_store_commit() writes the blobs, rebuilds only the trees on
+ * the changed paths (so the cost does not grow with the number of files),
+ * writes the commit, and then moves the branch with a compare-and-swap from
+ * the expected parent.  The CAS is the commit point.  If the branch moved,
+ * it returns CL_EMOVED and the caller re-validates and retries.
+ *
+ * Durability: unless CHAINLOG_FSYNC=0 is in the environment, objects and
+ * refs are fsynced (GIT_OPT_ENABLE_FSYNC_GITDIR, set before the repository
+ * is opened).
+ *
+ * Errors: every function returns 0 or a negative CL_E* code and fills err
+ * with what it was doing plus libgit2's own message.
+ */
+#ifndef CL_STORE_H
+#define CL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* The branch every transition goes on; HEAD names it. */
+#define CL_STORE_BRANCH "refs/heads/main"
+
+typedef struct cl_oid {
+	unsigned char id[20]; /* raw SHA-1 */
+} cl_oid;
+
+#define CL_OID_HEXSZ 40
+
+void cl_oid_fmt(char out[CL_OID_HEXSZ + 1], const cl_oid *oid);
+int cl_oid_parse(cl_oid *out, const char *hex); /* 0, or -1 when invalid */
+int cl_oid_equal(const cl_oid *a, const cl_oid *b);
+
+typedef struct cl_store cl_store;
+
+/* Creates a bare repository at path (which must not exist yet, or be an
+ * empty directory) with HEAD -> CL_STORE_BRANCH, unborn, and opens it. */
+int cl_store_init(cl_store **out, const char *path, cl_error *err);
+
+/* Opens an existing repository; CL_ENOTFOUND when path is no repository. */
+int cl_store_open(cl_store **out, const char *path, cl_error *err);
+
+void cl_store_free(cl_store *st); /* NULL is fine */
+
+/* The commit the branch points at; CL_ENOTFOUND while the branch is unborn. */
+int cl_store_tip(cl_store *st, cl_oid *out, cl_error *err);
+
+/* The blob id at path in commit's tree; CL_ENOTFOUND when there is none. */
+int cl_store_path_id(cl_store *st, const cl_oid *commit, const char *path,
+		     cl_oid *out, cl_error *err);
+
+/* Appends the blob's bytes to out. */
+int cl_store_read_blob(cl_store *st, const cl_oid *blob, cl_buf *out,
+		       cl_error *err);
+
+/* Appends the bytes at path in commit's tree to out; blob_out (may be NULL)
+ * gets the blob id.  CL_ENOTFOUND when there is no such file. */
+int cl_store_read(cl_store *st, const cl_oid *commit, const char *path,
+		  cl_buf *out, cl_oid *blob_out, cl_error *err);
+
+typedef struct cl_change {
+	const char *path; /* "a/b/c.yaml", no leading or trailing '/' */
+	const char *data; /* new contents; NULL deletes the file */
+	size_t len;       /* bytes in data */
+} cl_change;
+
+typedef struct cl_signature {
+	const char *name;  /* the actor's display name */
+	const char *email; /* the actor's person id */
+	int64_t time;      /* seconds since the epoch, UTC */
+} cl_signature;
+
+/*
+ * Makes one commit whose parent is *parent (or a root commit when parent is
+ * NULL, which requires an unborn branch), with the parent's tree plus
+ * changes, author = committer = sig, and message.  Then moves the branch
+ * from parent to it with a compare-and-swap.  Returns CL_EMOVED when the
+ * branch no longer points at parent; nothing visible changed then.
+ */
+int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
+		    const cl_change *changes, size_t nchanges,
+		    const cl_signature *sig, const char *message,
+		    cl_error *err);
+
+typedef struct cl_commit_info {
+	cl_oid id;          /* this commit */
+	cl_oid tree;        /* its tree */
+	int nparents;       /* 0 for the root commit */
+	cl_oid parent;      /* the first parent, when nparents > 0 */
+	char *author_name;  /* owned */
+	char *author_email; /* owned */
+	int64_t time;       /* author time, seconds since the epoch */
+	char *message;      /* owned, the raw message */
+} cl_commit_info;
+
+int cl_store_commit_info(cl_store *st, const cl_oid *commit,
+			 cl_commit_info *out, cl_error *err);
+void cl_commit_info_release(cl_commit_info *ci); /* NULL is fine */
+
+/*
+ * Calls cb for each commit after `from` (exclusive; NULL means from the
+ * root) up to and including `to`, oldest first, following first parents.
+ * Returns CL_EVERIFY when `from` is not an ancestor of `to` (the history
+ * was rewritten).  A non-zero return from cb stops the walk and is returned.
+ */
+typedef int (*cl_store_walk_cb)(const cl_oid *commit, void *payload);
+int cl_store_walk(cl_store *st, const cl_oid *from, const cl_oid *to,
+		  cl_store_walk_cb cb, void *payload, cl_error *err);
+
+/*
+ * Calls cb for each file path that differs between the trees of commit
+ * `old` (NULL: the empty tree) and commit `new`, comparing tree ids along
+ * the way and descending only into subtrees whose ids differ.  old_blob or
+ * new_blob is NULL when the file was added or deleted.  A path whose mode
+ * changed, or that is not a regular file, is reported with both ids.
+ */
+typedef int (*cl_store_diff_cb)(const char *path, const cl_oid *old_blob,
+				const cl_oid *new_blob, void *payload);
+int cl_store_diff(cl_store *st, const cl_oid *old, const cl_oid *new,
+		  cl_store_diff_cb cb, void *payload, cl_error *err);
+
+/* Calls cb for every file under dir (recursively) in commit's tree, in
+ * path order.  A missing dir is not an error. */
+typedef int (*cl_store_list_cb)(const char *path, const cl_oid *blob,
+				void *payload);
+int cl_store_list(cl_store *st, const cl_oid *commit, const char *dir,
+		  cl_store_list_cb cb, void *payload, cl_error *err);
+
+#endif

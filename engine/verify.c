@@ -1,0 +1,378 @@
+/*
+ * verify.c - replays the history from its first commit and checks every
+ * promise the engine makes about it:
+ *
+ *   - the branch is linear and every commit's message parses;
+ *   - the author is the actor named in Actor:, with the name the people
+ *     file (at the parent) gives;
+ *   - a record commit changes exactly its record's file, is a legal
+ *     transition by an authorised actor under the configuration at its
+ *     parent, and its file and message are byte for byte what the
+ *     transition produces (so trailers match the tree);
+ *   - a configuration commit changes only config/, is made by an
+ *     administrator of the parent configuration, loads, and strands no
+ *     record in flight;
+ *   - the index, once caught up, agrees with the tip.
+ *
+ * It streams: one commit at a time, with the configuration cached by the
+ * ids of its files, so memory does not grow with the history.
+ */
+#include "engine.h"
+#include "message.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERIFY_MAX_PATHS 16
+
+typedef struct verify_ctx {
+	cl_home *h;              /* the home */
+	cl_verify_report report; /* where violations go */
+	void *payload;           /* for report */
+	cl_oid prev;             /* the previous commit */
+	int has_prev;            /* prev is set */
+	size_t violations;       /* found so far */
+	size_t checked;          /* commits checked */
+	size_t total;            /* commits in all, for progress */
+	char hex[CL_OID_HEXSZ + 1]; /* the commit being checked */
+} verify_ctx;
+
+typedef struct verify_paths {
+	char *paths[VERIFY_MAX_PATHS]; /* changed paths, owned */
+	size_t n;                      /* paths kept */
+	size_t total;                  /* paths changed */
+	int deleted;                   /* some path was deleted */
+} verify_paths;
+
+static void verify_fail(verify_ctx *c, const char *fmt, ...) CL_PRINTF(2, 3);
+
+static void verify_fail(verify_ctx *c, const char *fmt, ...)
+{
+	char msg[CL_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->violations++;
+	c->report(c->hex, msg, c->payload);
+}
+
+static int verify_collect(const char *path, const cl_oid *old_blob,
+			  const cl_oid *new_blob, void *payload)
+{
+	verify_paths *p = payload;
+
+	(void)old_blob;
+	if (!new_blob)
+		p->deleted = 1;
+	if (p->n < VERIFY_MAX_PATHS)
+		p->paths[p->n++] = cl_xstrdup(path);
+	p->total++;
+	return 0;
+}
+
+static void verify_paths_release(verify_paths *p)
+{
+	while (p->n)
+		free(p->paths[--p->n]);
+}
+
+static int verify_only_config(const verify_paths *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strncmp(p->paths[i], "config/", 7) || strchr(p->paths[i] + 7, '/'))
+			return 0;
+	return p->n == p->total;
+}
+
+static void verify_author(verify_ctx *c, const cl_config *cfg,
+			  const cl_commit_info *ci, const cl_message *msg)
+{
+	const cl_person *p = cl_people_find(cfg->people, msg->actor);
+
+	if (!p) {
+		verify_fail(c, "Actor: '%s' is not a person in the configuration at its parent",
+			    msg->actor);
+		return;
+	}
+	if (strcmp(ci->author_email, p->id) || strcmp(ci->author_name, p->name))
+		verify_fail(c, "the author '%s <%s>' is not the actor '%s <%s>'",
+			    ci->author_name, ci->author_email, p->name, p->id);
+}
+
+static void verify_bytes(verify_ctx *c, const char *what, const char *want,
+			 size_t wlen, const char *got, size_t glen)
+{
+	if (wlen != glen || memcmp(want, got, wlen))
+		verify_fail(c, "%s differs from what the transition produces", what);
+}
+
+/* A record transition: re-decide it and compare the bytes. */
+static void verify_record(verify_ctx *c, const cl_oid *commit, const cl_commit_info *ci,
+			  const cl_message *msg, const verify_paths *paths)
+{
+	const cl_config *cfg = cl_home_cached_config(c->h);
+	const cl_machine *m = cl_home_cached_machine(c->h);
+	cl_buf path = CL_BUF_INIT, want = CL_BUF_INIT, got = CL_BUF_INIT, wmsg = CL_BUF_INIT;
+	char period[8], talent[CL_ID_MAX_BUF];
+	cl_record *old = NULL, *cur = NULL, *exp = NULL;
+	cl_request req = { 0 };
+	cl_error err = CL_ERROR_INIT;
+	cl_oid blob;
+	int error;
+
+	if (cl_record_id_split(period, talent, msg->record, &err) < 0 ||
+	    cl_action_parse(&req.action, msg->action) < 0) {
+		verify_fail(c, "bad Record: or Action: trailer: %s", err.msg);
+		return;
+	}
+	cl_record_path(&path, period, talent);
+	if (paths->total != 1 || strcmp(paths->paths[0], path.ptr)) {
+		verify_fail(c, "changes %zu path(s), not just '%s' (rule: one record per transition)",
+			    paths->total, path.ptr);
+		goto done;
+	}
+	error = cl_home_record_at(&old, &blob, c->h, &c->prev, msg->record, &err);
+	if (error < 0 && error != CL_ENOTFOUND) {
+		verify_fail(c, "record at the parent does not load: %s", err.msg);
+		goto done;
+	}
+	if (cl_store_read(cl_home_store(c->h), commit, path.ptr, &got, &blob, &err) < 0 ||
+	    cl_record_parse(&cur, path.ptr, got.ptr, got.size, &err) < 0) {
+		verify_fail(c, "record file '%s' is missing or does not load: %s", path.ptr, err.msg);
+		goto done;
+	}
+	req.record_id = msg->record;
+	req.actor = msg->actor;
+	req.time = ci->time;
+	req.comment = msg->comment;
+	req.grade = msg->grade;
+	req.log = cur->fields;
+	req.log_file = path.ptr;
+	if (cl_transition_apply(&exp, cfg, m, old, &req, &err) < 0) {
+		verify_fail(c, "not a legal transition under the configuration at its parent: %s",
+			    err.msg);
+		goto done;
+	}
+	cl_record_serialize(&want, exp, &err);
+	verify_bytes(c, "the record file", want.ptr, want.size, got.ptr, got.size);
+	cl_transition_message(&wmsg, old, exp, &req);
+	verify_bytes(c, "the message (subject, comment or trailers)", wmsg.ptr, wmsg.size,
+		     ci->message, strlen(ci->message));
+done:
+	cl_record_free(old);
+	cl_record_free(cur);
+	cl_record_free(exp);
+	cl_buf_release(&path);
+	cl_buf_release(&want);
+	cl_buf_release(&got);
+	cl_buf_release(&wmsg);
+}
+
+typedef struct strand_walk {
+	verify_ctx *c;          /* the verification */
+	const cl_config *cfg;   /* the new configuration */
+	const cl_machine *m;    /* its machine */
+} strand_walk;
+
+static int verify_strand_one(const char *path, const cl_oid *blob, void *payload)
+{
+	strand_walk *w = payload;
+	cl_buf data = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_record *r = NULL;
+
+	if (cl_store_read_blob(cl_home_store(w->c->h), blob, &data, &err) < 0 ||
+	    cl_record_parse(&r, path, data.ptr, data.size, &err) < 0)
+		verify_fail(w->c, "record '%s' does not load: %s", path, err.msg);
+	else if (cl_config_strands(w->cfg, w->m, r, &err) < 0)
+		verify_fail(w->c, "the configuration change strands a record: %s", err.msg);
+	cl_record_free(r);
+	cl_buf_release(&data);
+	return 0;
+}
+
+static void verify_config(verify_ctx *c, const cl_oid *commit, const cl_commit_info *ci,
+			  const cl_message *msg, const verify_paths *paths, int root)
+{
+	const cl_config *parent = cl_home_cached_config(c->h);
+	cl_buf wmsg = CL_BUF_INIT, summary = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_config *cfg = NULL;
+	cl_machine *m = NULL;
+	strand_walk w = { c, NULL, NULL };
+	const cl_person *p;
+
+	if (!verify_only_config(paths))
+		verify_fail(c, "a %s commit may change only config/ files", msg->action);
+	if (cl_home_config_at(&cfg, c->h, commit, &err) < 0 ||
+	    cl_machine_compile(&m, cfg->workflow, &err) < 0) {
+		verify_fail(c, "the configuration does not load: %s", err.msg);
+		goto done;
+	}
+	if (!root)
+		verify_author(c, parent, ci, msg);
+	p = cl_people_find(root ? cfg->people : parent->people, msg->actor);
+	if (p && !cl_person_has_role_anywhere(p, (root ? cfg : parent)->workflow->admin_role))
+		verify_fail(c, "'%s' changed the configuration without the admin role '%s'",
+			    msg->actor, (root ? cfg : parent)->workflow->admin_role);
+	if (root && !p)
+		verify_fail(c, "Actor: '%s' is not in the initial people file", msg->actor);
+	w.cfg = cfg;
+	w.m = m;
+	if (!root)
+		cl_store_list(cl_home_store(c->h), commit, "records", verify_strand_one, &w, &err);
+	cl_buf_printf(&summary, "workflow %s", cfg->workflow->version_tag);
+	cl_message_config(&wmsg, msg->action, msg->actor, summary.ptr, msg->comment);
+	verify_bytes(c, "the message", wmsg.ptr, wmsg.size, ci->message, strlen(ci->message));
+done:
+	cl_buf_release(&wmsg);
+	cl_buf_release(&summary);
+	cl_machine_free(m);
+	cl_config_free(cfg);
+}
+
+static void verify_commit(verify_ctx *c, const cl_oid *commit, const cl_commit_info *ci,
+			  const cl_message *msg)
+{
+	verify_paths paths = { { 0 }, 0, 0, 0 };
+	cl_error err = CL_ERROR_INIT;
+	int root = !c->has_prev;
+
+	if (cl_store_diff(cl_home_store(c->h), root ? NULL : &c->prev, commit,
+			  verify_collect, &paths, &err) < 0) {
+		verify_fail(c, "cannot compare trees: %s", err.msg);
+		return;
+	}
+	if (root) {
+		if (strcmp(msg->action, "init"))
+			verify_fail(c, "the first commit must be Action: init, not '%s'", msg->action);
+		verify_config(c, commit, ci, msg, &paths, 1);
+	} else if (cl_home_use_config(c->h, &c->prev, &err) < 0) {
+		verify_fail(c, "the configuration at its parent does not load: %s", err.msg);
+	} else if (!strcmp(msg->action, "config")) {
+		verify_config(c, commit, ci, msg, &paths, 0);
+	} else if (msg->record) {
+		verify_author(c, cl_home_cached_config(c->h), ci, msg);
+		verify_record(c, commit, ci, msg, &paths);
+	} else {
+		verify_fail(c, "unknown Action: '%s'", msg->action);
+	}
+	verify_paths_release(&paths);
+}
+
+static int verify_one(const cl_oid *commit, void *payload)
+{
+	verify_ctx *c = payload;
+	cl_commit_info ci = { 0 };
+	cl_message msg = { 0 };
+	cl_error err = CL_ERROR_INIT;
+
+	cl_oid_fmt(c->hex, commit);
+	if (cl_store_commit_info(cl_home_store(c->h), commit, &ci, &err) < 0) {
+		verify_fail(c, "cannot read the commit: %s", err.msg);
+		return 0;
+	}
+	if (ci.nparents > 1 || (c->has_prev && !cl_oid_equal(&ci.parent, &c->prev)))
+		verify_fail(c, "the history is not linear here (a merge or a graft)");
+	if (cl_message_parse(&msg, ci.message, &err) < 0)
+		verify_fail(c, "the message does not parse: %s", err.msg);
+	else
+		verify_commit(c, commit, &ci, &msg);
+	cl_message_release(&msg);
+	cl_commit_info_release(&ci);
+	c->prev = *commit;
+	c->has_prev = 1;
+	cl_progress("verifying", ++c->checked, c->total);
+	return 0;
+}
+
+static int verify_count(const cl_oid *commit, void *payload)
+{
+	(void)commit;
+	(*(size_t *)payload)++;
+	return 0;
+}
+
+typedef struct index_walk {
+	verify_ctx *c;       /* the verification */
+	size_t records;      /* records in the tip's tree */
+} index_walk;
+
+static int verify_index_one(const char *path, const cl_oid *blob, void *payload)
+{
+	index_walk *w = payload;
+	cl_index_record row = { 0 };
+	cl_buf data = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_record *r = NULL;
+
+	w->records++;
+	if (cl_store_read_blob(cl_home_store(w->c->h), blob, &data, &err) < 0 ||
+	    cl_record_parse(&r, path, data.ptr, data.size, &err) < 0)
+		verify_fail(w->c, "record '%s' at the tip does not load: %s", path, err.msg);
+	else if (cl_index_get(cl_home_index(w->c->h), r->id, &row, &err) < 0)
+		verify_fail(w->c, "the index lacks record '%s': %s", r->id, err.msg);
+	else if (strcmp(row.state, r->state))
+		verify_fail(w->c, "the index has '%s' in state '%s', the history '%s'",
+			    r->id, row.state, r->state);
+	cl_index_record_release(&row);
+	cl_record_free(r);
+	cl_buf_release(&data);
+	return 0;
+}
+
+static void verify_index(verify_ctx *c, const cl_oid *tip)
+{
+	char head[CL_OID_HEXSZ + 1], tiphex[CL_OID_HEXSZ + 1];
+	index_walk w = { c, 0 };
+	int64_t nrec = 0, ntrans = 0;
+	cl_error err = CL_ERROR_INIT;
+
+	cl_oid_fmt(c->hex, tip);
+	if (cl_home_catch_up(c->h, &err) < 0) {
+		verify_fail(c, "the index cannot catch up: %s", err.msg);
+		return;
+	}
+	cl_oid_fmt(tiphex, tip);
+	if (cl_index_head(cl_home_index(c->h), head, &err) < 0 || strcmp(head, tiphex)) {
+		verify_fail(c, "the index is at '%s', not at the tip", head);
+		return;
+	}
+	cl_store_list(cl_home_store(c->h), tip, "records", verify_index_one, &w, &err);
+	if (cl_index_counts(cl_home_index(c->h), &nrec, &ntrans, &err) < 0)
+		verify_fail(c, "cannot count the index: %s", err.msg);
+	else if ((size_t)nrec != w.records || (size_t)ntrans != c->checked)
+		verify_fail(c, "the index has %lld records and %lld transitions; the history %zu and %zu",
+			    (long long)nrec, (long long)ntrans, w.records, c->checked);
+}
+
+int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
+		   size_t *checked, cl_error *err)
+{
+	verify_ctx c;
+	cl_oid tip;
+	int error;
+
+	memset(&c, 0, sizeof(c));
+	c.h = h;
+	c.report = report;
+	c.payload = payload;
+	if ((error = cl_store_tip(cl_home_store(h), &tip, err)) < 0 ||
+	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_count, &c.total, err)) < 0 ||
+	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_one, &c, err)) < 0)
+		return error;
+	verify_index(&c, &tip);
+	if (checked)
+		*checked = c.checked;
+	if (c.violations)
+		return cl_error_set(err, CL_EVERIFY, "%zu violation(s) in %zu commit(s)",
+				    c.violations, c.checked);
+	return 0;
+}

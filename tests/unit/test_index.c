@@ -1,0 +1,836 @@
+/*
+ * test_index.c - unit tests for the derived query index (engine/index.c).
+ *
+ * Each test gets a fresh mkdtemp directory with an open index in it.  A
+ * few tests open the file with sqlite directly, to check what the module
+ * promises about the file itself (schema version, WAL, no leftover
+ * snapshot) or to damage it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "index.h"
+#include "util.h"
+
+#define C1 "1111111111111111111111111111111111111111"
+#define C2 "2222222222222222222222222222222222222222"
+#define C3 "3333333333333333333333333333333333333333"
+#define C4 "4444444444444444444444444444444444444444"
+#define C5 "5555555555555555555555555555555555555555"
+
+struct fixture {
+	char dir[64];   /* the mkdtemp directory */
+	char path[128]; /* the index file in it */
+	cl_index *ix;   /* open on path */
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = cl_xcalloc(1, sizeof(*fx));
+	cl_error err = CL_ERROR_INIT;
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/chainlog-index-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/index.db", fx->dir);
+	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char file[512];
+	struct dirent *de;
+	DIR *d;
+
+	cl_index_free(fx->ix);
+	d = opendir(fx->dir);
+	while (d && (de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", fx->dir, de->d_name);
+		unlink(file);
+	}
+	if (d)
+		closedir(d);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* A record over borrowed strings; waiting is NULL-terminated. */
+static cl_index_record rec(const char *id, const char *period,
+			   const char *talent, const char *state, char **waiting)
+{
+	cl_index_record r;
+	size_t n = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.id = (char *)id;
+	r.period = (char *)period;
+	r.talent = (char *)talent;
+	r.state = (char *)state;
+	r.since = 1662285600;
+	r.commit = (char *)C1;
+	while (waiting && waiting[n])
+		n++;
+	r.waiting = waiting;
+	r.nwaiting = n;
+	return r;
+}
+
+static void put(cl_index *ix, cl_index_record r)
+{
+	cl_error err = CL_ERROR_INIT;
+
+	assert_int_equal(cl_index_put_record(ix, &r, &err), 0);
+}
+
+static cl_index_transition tr(const char *commit, const char *record,
+			      const char *action)
+{
+	cl_index_transition t;
+
+	memset(&t, 0, sizeof(t));
+	t.commit = (char *)commit;
+	t.record = (char *)record;
+	t.time = 1662285600;
+	t.actor = (char *)"m1";
+	t.action = (char *)action;
+	return t;
+}
+
+/* Applies one commit: its record (may be NULL) and its transition. */
+static void apply(cl_index *ix, const char *head, cl_index_record *r,
+		  const cl_index_transition *t)
+{
+	cl_error err = CL_ERROR_INIT;
+
+	assert_int_equal(cl_index_begin(ix, &err), 0);
+	if (r)
+		assert_int_equal(cl_index_put_record(ix, r, &err), 0);
+	if (t)
+		assert_int_equal(cl_index_add_transition(ix, t, &err), 0);
+	assert_int_equal(cl_index_commit(ix, head, &err), 0);
+}
+
+static void assert_head(cl_index *ix, const char *want)
+{
+	cl_error err = CL_ERROR_INIT;
+	char head[41];
+
+	assert_int_equal(cl_index_head(ix, head, &err), 0);
+	assert_string_equal(head, want);
+}
+
+static void assert_counts(cl_index *ix, int64_t records, int64_t transitions)
+{
+	cl_error err = CL_ERROR_INIT;
+	int64_t r = -1, t = -1;
+
+	assert_int_equal(cl_index_counts(ix, &r, &t, &err), 0);
+	assert_int_equal(r, records);
+	assert_int_equal(t, transitions);
+}
+
+static void assert_missing(cl_index *ix, const char *id)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_index_record r;
+
+	assert_int_equal(cl_index_get(ix, id, &r, &err), CL_ENOTFOUND);
+	assert_null(r.id);
+}
+
+/* Appends "id[w1,w2]" to the cl_buf payload, ";"-separated. */
+static int collect(const cl_index_record *r, void *payload)
+{
+	cl_buf *b = payload;
+	size_t i;
+
+	if (b->size)
+		cl_buf_putc(b, ';');
+	cl_buf_puts(b, r->id);
+	if (!r->nwaiting)
+		return 0;
+	cl_buf_putc(b, '[');
+	for (i = 0; i < r->nwaiting; i++)
+		cl_buf_printf(b, "%s%s", i ? "," : "", r->waiting[i]);
+	cl_buf_putc(b, ']');
+	return 0;
+}
+
+static void assert_query(cl_index *ix, const cl_index_filter *f,
+			 const char *want)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_buf got = CL_BUF_INIT;
+
+	assert_int_equal(cl_index_query(ix, f, collect, &got, &err), 0);
+	assert_string_equal(got.ptr, want);
+	cl_buf_release(&got);
+}
+
+/* Appends "commit/action" to the cl_buf payload, ";"-separated. */
+static int collect_history(const cl_index_transition *t, void *payload)
+{
+	cl_buf *b = payload;
+
+	cl_buf_printf(b, "%s%.1s/%s", b->size ? ";" : "", t->commit, t->action);
+	return 0;
+}
+
+static void assert_history(cl_index *ix, const char *record, const char *want)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_buf got = CL_BUF_INIT;
+
+	assert_int_equal(cl_index_history(ix, record, collect_history, &got,
+					  &err), 0);
+	assert_string_equal(got.ptr, want);
+	cl_buf_release(&got);
+}
+
+/* The first column of the first row of sql, on a raw connection. */
+static int raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_index__open_creates_schema_and_empty_head(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_head(fx->ix, "");
+	assert_counts(fx->ix, 0, 0);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
+				 " WHERE type = 'table' AND name IN ('meta',"
+				 " 'records', 'waiting', 'transitions')"), 4);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM"
+				 " pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+}
+
+static void test_index__apply_then_get_returns_fields(void **state)
+{
+	struct fixture *fx = *state;
+	char *waiting[] = { "zoe", "amy", "bob", NULL };
+	cl_index_record in = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", waiting), out;
+	cl_index_transition t = tr(C2, "2022H2/t001", "submit");
+	cl_error err = CL_ERROR_INIT;
+
+	in.level = (char *)"L2";
+	in.commit = (char *)C2;
+	in.since = 1700000000;
+	apply(fx->ix, C2, &in, &t);
+
+	assert_head(fx->ix, C2);
+	assert_counts(fx->ix, 1, 1);
+	assert_int_equal(cl_index_get(fx->ix, "2022H2/t001", &out, &err), 0);
+	assert_string_equal(out.id, "2022H2/t001");
+	assert_string_equal(out.period, "2022H2");
+	assert_string_equal(out.talent, "t001");
+	assert_string_equal(out.state, "submitted");
+	assert_string_equal(out.level, "L2");
+	assert_int_equal(out.since, 1700000000);
+	assert_string_equal(out.commit, C2);
+	assert_int_equal(out.nwaiting, 3);
+	assert_string_equal(out.waiting[0], "amy");
+	assert_string_equal(out.waiting[1], "bob");
+	assert_string_equal(out.waiting[2], "zoe");
+	cl_index_record_release(&out);
+	assert_null(out.id);
+	assert_null(out.waiting);
+	assert_int_equal(out.nwaiting, 0);
+	cl_index_record_release(NULL);
+}
+
+static void test_index__get_without_level_or_waiting(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record in = rec("2022H2/t001", "2022H2", "t001",
+		"draft", NULL), out;
+	cl_error err = CL_ERROR_INIT;
+
+	apply(fx->ix, C1, &in, NULL);
+	assert_int_equal(cl_index_get(fx->ix, "2022H2/t001", &out, &err), 0);
+	assert_null(out.level);
+	assert_null(out.waiting);
+	assert_int_equal(out.nwaiting, 0);
+	assert_string_equal(out.state, "draft");
+	cl_index_record_release(&out);
+}
+
+static void test_index__get_missing_is_notfound(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_index_record out;
+
+	assert_int_equal(cl_index_get(fx->ix, "2022H2/t999", &out, &err),
+			 CL_ENOTFOUND);
+	assert_int_equal(err.code, CL_ENOTFOUND);
+	assert_string_equal(err.msg, "no record '2022H2/t999' in the index");
+	assert_null(out.id);
+	assert_int_equal(out.nwaiting, 0);
+}
+
+static void test_index__put_replaces_waiting_set(void **state)
+{
+	struct fixture *fx = *state;
+	char *ab[] = { "a", "b", "b", NULL }, *c[] = { "c", NULL };
+	cl_index_filter flying = { .in_flight = 1 };
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", ab);
+
+	apply(fx->ix, C1, &r, NULL);
+	assert_query(fx->ix, NULL, "2022H2/t001[a,b]");
+	r = rec("2022H2/t001", "2022H2", "t001", "approved", c);
+	apply(fx->ix, C2, &r, NULL);
+	assert_query(fx->ix, NULL, "2022H2/t001[c]");
+	r = rec("2022H2/t001", "2022H2", "t001", "closed", NULL);
+	apply(fx->ix, C3, &r, NULL);
+	assert_query(fx->ix, NULL, "2022H2/t001");
+	assert_query(fx->ix, &flying, "");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM waiting"), 0);
+	assert_counts(fx->ix, 1, 0);
+}
+
+static void test_index__reapply_transition_is_idempotent(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", NULL);
+	cl_index_transition t = tr(C1, "2022H2/t001", "submit");
+	cl_index_transition t2 = tr(C2, "2022H2/t001", "approve");
+
+	apply(fx->ix, C1, &r, &t);
+	apply(fx->ix, C1, &r, &t);
+	assert_counts(fx->ix, 1, 1);
+	t.action = (char *)"changed";
+	apply(fx->ix, C1, &r, &t);
+	assert_counts(fx->ix, 1, 1);
+	assert_history(fx->ix, "2022H2/t001", "1/submit");
+	apply(fx->ix, C2, &r, &t2);
+	apply(fx->ix, C1, &r, &t);
+	assert_counts(fx->ix, 1, 2);
+	assert_history(fx->ix, "2022H2/t001", "1/submit;2/approve");
+}
+
+static void test_index__rollback_leaves_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r1 = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", NULL);
+	char *w[] = { "m1", NULL };
+	cl_index_record r2 = rec("2022H2/t002", "2022H2", "t002",
+		"submitted", w);
+	cl_index_transition t1 = tr(C1, "2022H2/t001", "submit");
+	cl_index_transition t2 = tr(C2, "2022H2/t002", "submit");
+	cl_error err = CL_ERROR_INIT;
+
+	apply(fx->ix, C1, &r1, &t1);
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_put_record(fx->ix, &r2, &err), 0);
+	assert_int_equal(cl_index_add_transition(fx->ix, &t2, &err), 0);
+	cl_index_rollback(fx->ix);
+	cl_index_rollback(fx->ix);
+
+	assert_missing(fx->ix, "2022H2/t002");
+	assert_counts(fx->ix, 1, 1);
+	assert_head(fx->ix, C1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM waiting"), 0);
+	/* the handle is usable again */
+	apply(fx->ix, C2, &r2, &t2);
+	assert_counts(fx->ix, 2, 2);
+	assert_head(fx->ix, C2);
+	cl_index_rollback(NULL);
+}
+
+static void test_index__write_outside_transaction_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", NULL);
+	cl_index_transition t = tr(C1, "2022H2/t001", "submit");
+	cl_error err = CL_ERROR_INIT;
+
+	assert_int_equal(cl_index_put_record(fx->ix, &r, &err), CL_EINTERNAL);
+	assert_string_equal(err.msg, "cannot apply record '2022H2/t001' to the"
+			    " index: no transaction is open");
+	assert_int_equal(cl_index_add_transition(fx->ix, &t, &err), CL_EINTERNAL);
+	assert_int_equal(cl_index_commit(fx->ix, C1, &err), CL_EINTERNAL);
+	assert_counts(fx->ix, 0, 0);
+	assert_head(fx->ix, "");
+}
+
+static void test_index__missing_fields_are_invalid(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001", NULL, NULL);
+	cl_index_transition t = tr(C1, "2022H2/t001", "submit");
+	cl_error err = CL_ERROR_INIT;
+
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_put_record(fx->ix, &r, &err), CL_EINVALID);
+	assert_string_equal(err.msg, "record '2022H2/t001' has no state");
+	t.actor = NULL;
+	assert_int_equal(cl_index_add_transition(fx->ix, &t, &err), CL_EINVALID);
+	assert_string_equal(err.msg, "transition " C1 " has no actor");
+	cl_index_rollback(fx->ix);
+	assert_counts(fx->ix, 0, 0);
+}
+
+static void test_index__bad_head_rolls_back_the_commit(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", NULL);
+	cl_error err = CL_ERROR_INIT;
+	const char *bad[] = { "xyz", "ABCDEF1111111111111111111111111111111111",
+			      C1 "0", "" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+		assert_int_equal(cl_index_put_record(fx->ix, &r, &err), 0);
+		assert_int_equal(cl_index_commit(fx->ix, bad[i], &err), CL_EINVALID);
+		assert_counts(fx->ix, 0, 0);
+		assert_head(fx->ix, "");
+	}
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_commit(fx->ix, NULL, &err), CL_EINVALID);
+	apply(fx->ix, C1, &r, NULL);
+	assert_counts(fx->ix, 1, 0);
+}
+
+/* Five records, put in no particular order; ALL_FIVE lists them. */
+#define ALL_FIVE "2022H1/t001;2022H2/t001[m1];2022H2/t002[m1,m2];" \
+	"2022H2/t003;2022H2/t010"
+
+static void fill_query_records(cl_index *ix)
+{
+	char *m1[] = { "m1", NULL }, *m12[] = { "m2", "m1", NULL };
+	cl_error err = CL_ERROR_INIT;
+
+	assert_int_equal(cl_index_begin(ix, &err), 0);
+	put(ix, rec("2022H2/t010", "2022H2", "t010", "approved", NULL));
+	put(ix, rec("2022H2/t002", "2022H2", "t002", "submitted", m12));
+	put(ix, rec("2022H1/t001", "2022H1", "t001", "approved", NULL));
+	put(ix, rec("2022H2/t003", "2022H2", "t003", "draft", NULL));
+	put(ix, rec("2022H2/t001", "2022H2", "t001", "submitted", m1));
+	assert_int_equal(cl_index_commit(ix, C1, &err), 0);
+}
+
+static void test_index__query_filters(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_filter f;
+
+	fill_query_records(fx->ix);
+	assert_query(fx->ix, NULL, ALL_FIVE);
+	f = (cl_index_filter){ .period = "2022H2" };
+	assert_query(fx->ix, &f, "2022H2/t001[m1];2022H2/t002[m1,m2];"
+		     "2022H2/t003;2022H2/t010");
+	f = (cl_index_filter){ .state = "submitted" };
+	assert_query(fx->ix, &f, "2022H2/t001[m1];2022H2/t002[m1,m2]");
+	f = (cl_index_filter){ .period = "2022H2", .state = "approved" };
+	assert_query(fx->ix, &f, "2022H2/t010");
+	f = (cl_index_filter){ .waiting = "m2" };
+	assert_query(fx->ix, &f, "2022H2/t002[m1,m2]");
+	f = (cl_index_filter){ .waiting = "m1", .in_flight = 1 };
+	assert_query(fx->ix, &f, "2022H2/t001[m1];2022H2/t002[m1,m2]");
+	f = (cl_index_filter){ .in_flight = 1 };
+	assert_query(fx->ix, &f, "2022H2/t001[m1];2022H2/t002[m1,m2]");
+	f = (cl_index_filter){ .talent = "t001" };
+	assert_query(fx->ix, &f, "2022H1/t001;2022H2/t001[m1]");
+	f = (cl_index_filter){ .talent = "t001", .in_flight = 1 };
+	assert_query(fx->ix, &f, "2022H2/t001[m1]");
+	f = (cl_index_filter){ .period = "2022H1", .waiting = "m1" };
+	assert_query(fx->ix, &f, "");
+	f = (cl_index_filter){ .waiting = "nobody" };
+	assert_query(fx->ix, &f, "");
+	f = (cl_index_filter){ .period = "2022H2", .state = "submitted",
+			       .waiting = "m1", .talent = "t002",
+			       .in_flight = 1 };
+	assert_query(fx->ix, &f, "2022H2/t002[m1,m2]");
+}
+
+static int stop_after_two(const cl_index_record *r, void *payload)
+{
+	int *seen = payload;
+
+	(void)r;
+	return ++*seen == 2 ? 42 : 0;
+}
+
+static void test_index__query_stops_with_callback_value(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	int seen = 0;
+
+	fill_query_records(fx->ix);
+	assert_int_equal(cl_index_query(fx->ix, NULL, stop_after_two, &seen,
+					&err), 42);
+	assert_int_equal(seen, 2);
+	/* the statement was reset: the same query runs again from the top */
+	assert_query(fx->ix, NULL, ALL_FIVE);
+}
+
+struct reentry {
+	cl_index *ix; /* the handle being queried */
+	int calls;    /* outer callbacks so far */
+};
+
+/* Runs the same query, a get and a history inside the callback. */
+static int reenter(const cl_index_record *r, void *payload)
+{
+	struct reentry *re = payload;
+	cl_error err = CL_ERROR_INIT;
+	cl_index_record got;
+
+	re->calls++;
+	assert_query(re->ix, NULL, ALL_FIVE);
+	assert_int_equal(cl_index_get(re->ix, r->id, &got, &err), 0);
+	assert_string_equal(got.state, r->state);
+	assert_int_equal(got.nwaiting, r->nwaiting);
+	cl_index_record_release(&got);
+	assert_history(re->ix, r->id, "");
+	return 0;
+}
+
+static void test_index__query_callback_may_reenter(void **state)
+{
+	struct fixture *fx = *state;
+	struct reentry re = { fx->ix, 0 };
+	cl_error err = CL_ERROR_INIT;
+
+	fill_query_records(fx->ix);
+	assert_int_equal(cl_index_query(fx->ix, NULL, reenter, &re, &err), 0);
+	assert_int_equal(re.calls, 5);
+	assert_query(fx->ix, NULL, ALL_FIVE);
+}
+
+/* Appends every field of the transitions to the cl_buf payload. */
+static int dump_history(const cl_index_transition *t, void *payload)
+{
+	cl_buf *b = payload;
+
+	cl_buf_printf(b, "%.1s %s %lld %s %s %s %s %s %s %s\n", t->commit,
+		      t->record ? t->record : "-", (long long)t->time, t->actor,
+		      t->action, t->from ? t->from : "-", t->to ? t->to : "-",
+		      t->level ? t->level : "-", t->grade ? t->grade : "-",
+		      t->comment ? t->comment : "-");
+	return 0;
+}
+
+static void test_index__history_oldest_first(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_transition t1 = tr(C1, "2022H2/t001", "submit");
+	cl_index_transition t2 = tr(C2, "2022H2/t002", "submit");
+	cl_index_transition t3 = tr(C3, "2022H2/t001", "approve");
+	cl_index_transition t4 = tr(C4, NULL, "config");
+	cl_index_transition t5 = tr(C5, "2022H2/t001", "approve");
+	cl_error err = CL_ERROR_INIT;
+	cl_buf got = CL_BUF_INIT;
+
+	t1.from = (char *)"draft";
+	t1.to = (char *)"submitted";
+	t1.actor = (char *)"t001";
+	t3.time = 100; /* applied later, though dated earlier */
+	t3.from = (char *)"submitted";
+	t3.to = (char *)"approved-1";
+	t3.level = (char *)"L1";
+	t3.grade = (char *)"B";
+	t3.comment = (char *)"fine\nwork";
+	t5.time = 1662285700;
+	apply(fx->ix, C1, NULL, &t1);
+	apply(fx->ix, C2, NULL, &t2);
+	apply(fx->ix, C3, NULL, &t3);
+	apply(fx->ix, C4, NULL, &t4);
+	apply(fx->ix, C5, NULL, &t5);
+
+	assert_int_equal(cl_index_history(fx->ix, "2022H2/t001", dump_history,
+					  &got, &err), 0);
+	assert_string_equal(got.ptr,
+		"1 2022H2/t001 1662285600 t001 submit draft submitted - - -\n"
+		"3 2022H2/t001 100 m1 approve submitted approved-1 L1 B fine\nwork\n"
+		"5 2022H2/t001 1662285700 m1 approve - - - - -\n");
+	cl_buf_release(&got);
+	assert_int_equal(cl_index_history(fx->ix, NULL, dump_history, &got,
+					  &err), 0);
+	assert_string_equal(got.ptr, "4 - 1662285600 m1 config - - - - -\n");
+	cl_buf_release(&got);
+	assert_history(fx->ix, "2022H2/t002", "2/submit");
+	assert_history(fx->ix, "2022H2/t999", "");
+	assert_counts(fx->ix, 0, 5);
+}
+
+static void test_index__reset_empties(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r = rec("2022H2/t009", "2022H2", "t009", "draft", NULL);
+	cl_index_transition t = tr(C2, NULL, "config");
+	cl_error err = CL_ERROR_INIT;
+
+	fill_query_records(fx->ix);
+	apply(fx->ix, C2, NULL, &t);
+	assert_counts(fx->ix, 5, 1);
+	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
+	assert_counts(fx->ix, 0, 0);
+	assert_head(fx->ix, "");
+	assert_missing(fx->ix, "2022H2/t001");
+	assert_query(fx->ix, NULL, "");
+	assert_history(fx->ix, NULL, "");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM waiting"), 0);
+
+	/* inside a write transaction it joins it: an atomic rebuild */
+	fill_query_records(fx->ix);
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
+	assert_int_equal(cl_index_put_record(fx->ix, &r, &err), 0);
+	assert_int_equal(cl_index_commit(fx->ix, C3, &err), 0);
+	assert_query(fx->ix, NULL, "2022H2/t009");
+	assert_head(fx->ix, C3);
+}
+
+#define EVIL_ID "x'); DROP TABLE records;--"
+#define EVIL_PERIOD "2022H2' OR '1'='1"
+#define EVIL_PERSON "\" OR 1=1 --"
+#define EVIL_COMMENT "'; DELETE FROM transitions; --"
+
+static void test_index__injection_strings_are_stored_verbatim(void **state)
+{
+	struct fixture *fx = *state;
+	char *w[] = { EVIL_PERSON, "%", NULL };
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", NULL);
+	cl_index_record evil = rec(EVIL_ID, EVIL_PERIOD, "t001",
+		"s'; --", w), out;
+	cl_index_transition t = tr(C2, EVIL_ID, "approve");
+	cl_index_filter f;
+	cl_error err = CL_ERROR_INIT;
+
+	evil.level = (char *)"L1'--";
+	t.comment = (char *)EVIL_COMMENT;
+	apply(fx->ix, C1, &r, NULL);
+	apply(fx->ix, C2, &evil, &t);
+
+	assert_int_equal(cl_index_get(fx->ix, EVIL_ID, &out, &err), 0);
+	assert_string_equal(out.id, EVIL_ID);
+	assert_string_equal(out.period, EVIL_PERIOD);
+	assert_string_equal(out.state, "s'; --");
+	assert_string_equal(out.level, "L1'--");
+	assert_int_equal(out.nwaiting, 2);
+	assert_string_equal(out.waiting[0], EVIL_PERSON);
+	assert_string_equal(out.waiting[1], "%");
+	cl_index_record_release(&out);
+
+	f = (cl_index_filter){ .period = EVIL_PERIOD };
+	assert_query(fx->ix, &f, EVIL_ID "[" EVIL_PERSON ",%]");
+	f = (cl_index_filter){ .period = "2022H2" };
+	assert_query(fx->ix, &f, "2022H2/t001");
+	f = (cl_index_filter){ .waiting = "%" };
+	assert_query(fx->ix, &f, EVIL_ID "[" EVIL_PERSON ",%]");
+	f = (cl_index_filter){ .state = "' OR 1=1 --" };
+	assert_query(fx->ix, &f, "");
+	assert_history(fx->ix, EVIL_ID, "2/approve");
+	assert_counts(fx->ix, 2, 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM transitions"
+				 " WHERE comment = '''; DELETE FROM transitions; --'"), 1);
+}
+
+static void test_index__reopen_keeps_data(void **state)
+{
+	struct fixture *fx = *state;
+	char *w[] = { "m1", NULL };
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", w), out;
+	cl_index_transition t = tr(C1, "2022H2/t001", "submit");
+	cl_error err = CL_ERROR_INIT;
+
+	apply(fx->ix, C1, &r, &t);
+	cl_index_free(fx->ix);
+	fx->ix = NULL;
+	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
+	assert_head(fx->ix, C1);
+	assert_counts(fx->ix, 1, 1);
+	assert_int_equal(cl_index_get(fx->ix, "2022H2/t001", &out, &err), 0);
+	assert_string_equal(out.state, "submitted");
+	assert_int_equal(out.nwaiting, 1);
+	assert_string_equal(out.waiting[0], "m1");
+	cl_index_record_release(&out);
+	assert_history(fx->ix, "2022H2/t001", "1/submit");
+}
+
+static void test_index__two_handles_share_committed_data(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r1 = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", NULL);
+	cl_index_record r2 = rec("2022H2/t002", "2022H2", "t002",
+		"submitted", NULL);
+	cl_error err = CL_ERROR_INIT;
+	cl_index *other = NULL;
+
+	assert_int_equal(cl_index_open(&other, fx->path, &err), 0);
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_put_record(fx->ix, &r1, &err), 0);
+	/* not committed yet: invisible, and the reader is not blocked */
+	assert_missing(other, "2022H2/t001");
+	assert_head(other, "");
+	assert_int_equal(cl_index_commit(fx->ix, C1, &err), 0);
+	assert_head(other, C1);
+	assert_query(other, NULL, "2022H2/t001");
+
+	apply(other, C2, &r2, NULL);
+	assert_head(fx->ix, C2);
+	assert_query(fx->ix, NULL, "2022H2/t001;2022H2/t002");
+	cl_index_free(other);
+}
+
+struct writer {
+	cl_index *ix;     /* the other handle, which writes */
+	cl_index *reader; /* the handle whose query calls us */
+	int calls;        /* callbacks so far */
+};
+
+/* While the reader is mid-query, the other handle writes and commits. */
+static int write_meanwhile(const cl_index_record *r, void *payload)
+{
+	struct writer *w = payload;
+	cl_index_record n = rec("2022H2/t099", "2022H2", "t099", "draft", NULL);
+
+	(void)r;
+	if (w->calls++)
+		return 0;
+	apply(w->ix, C2, &n, NULL);
+	/* the reader keeps its snapshot until its query ends */
+	assert_missing(w->reader, "2022H2/t099");
+	return 0;
+}
+
+static void test_index__readers_never_hold_the_write_lock(void **state)
+{
+	struct fixture *fx = *state;
+	struct writer w = { NULL, fx->ix, 0 };
+	cl_error err = CL_ERROR_INIT;
+	cl_index_record out;
+
+	fill_query_records(fx->ix);
+	assert_int_equal(cl_index_open(&w.ix, fx->path, &err), 0);
+	assert_int_equal(cl_index_query(fx->ix, NULL, write_meanwhile, &w,
+					&err), 0);
+	assert_int_equal(w.calls, 5);
+	assert_int_equal(cl_index_get(fx->ix, "2022H2/t099", &out, &err), 0);
+	cl_index_record_release(&out);
+	assert_history(fx->ix, "2022H2/t099", "");
+	assert_counts(fx->ix, 6, 0);
+	assert_head(fx->ix, C2);
+	/* no read left a snapshot open: the WAL can be checkpointed away */
+	assert_int_equal(raw_int(fx->path, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+	cl_index_free(w.ix);
+}
+
+static void test_index__other_schema_version_is_rebuilt(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001",
+		"submitted", NULL);
+	cl_error err = CL_ERROR_INIT;
+
+	apply(fx->ix, C1, &r, NULL);
+	cl_index_free(fx->ix);
+	fx->ix = NULL;
+	raw_exec(fx->path, "PRAGMA user_version = 7");
+	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+	assert_head(fx->ix, "");
+	assert_counts(fx->ix, 0, 0);
+	apply(fx->ix, C1, &r, NULL);
+	assert_counts(fx->ix, 1, 0);
+}
+
+static void test_index__open_rejects_a_file_that_is_no_database(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	char path[192], junk[4096];
+	cl_index *ix = (cl_index *)&junk;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/junk.db", fx->dir);
+	memset(junk, 'x', sizeof(junk));
+	assert_non_null(fp = fopen(path, "wb"));
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	fclose(fp);
+	assert_int_equal(cl_index_open(&ix, path, &err), CL_ESTORE);
+	assert_null(ix);
+	assert_non_null(strstr(err.msg, "cannot open the index '"));
+	assert_non_null(strstr(err.msg, "': file is not a database"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(test_index__##name, setup, teardown)
+		T(open_creates_schema_and_empty_head),
+		T(apply_then_get_returns_fields),
+		T(get_without_level_or_waiting),
+		T(get_missing_is_notfound),
+		T(put_replaces_waiting_set),
+		T(reapply_transition_is_idempotent),
+		T(rollback_leaves_nothing),
+		T(write_outside_transaction_is_refused),
+		T(missing_fields_are_invalid),
+		T(bad_head_rolls_back_the_commit),
+		T(query_filters),
+		T(query_stops_with_callback_value),
+		T(query_callback_may_reenter),
+		T(history_oldest_first),
+		T(reset_empties),
+		T(injection_strings_are_stored_verbatim),
+		T(reopen_keeps_data),
+		T(two_handles_share_committed_data),
+		T(readers_never_hold_the_write_lock),
+		T(other_schema_version_is_rebuilt),
+		T(open_rejects_a_file_that_is_no_database),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
