@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# deps.sh - installs what chainlog needs to build and test on Debian 12,
+# when it is missing.  Sourced by demo.sh and test.sh; safe to re-run.
+set -euo pipefail
+
+CHAINLOG_PACKAGES=(gcc clang meson ninja-build pkg-config git sqlite3
+	libyaml-dev libsqlite3-dev libgit2-dev libjansson-dev libcmocka-dev
+	valgrind libclang-rt-14-dev openssh-client graphviz)
+
+chainlog_deps() {
+	local missing=() p
+	for p in "${CHAINLOG_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}" >&2
+	local sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# test.sh - every test, the way CI runs them.
+#
+#   1. a build with ASan and UBSan (halt_on_error=1) and the fault points
+#      compiled in: unit tests, end-to-end tests, fuzz-corpus replay;
+#   2. the unit tests and the core end-to-end test under valgrind memcheck.
+#
+# Ends with one line "N passed, N failed".  Exit status 0 when none failed.
+# Set CHAINLOG_TEST_QUICK=1 to skip the valgrind pass.
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/deps.sh"
+chainlog_deps || exit 1
+
+passed=0
+failed=0
+count() { # $1: meson test log JSON
+	local p f
+	p=$(grep -c '"result": "OK"' "$1" || true)
+	f=$(grep -c '"result": "\(FAIL\|ERROR\|TIMEOUT\)"' "$1" || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+san="$here/build-san"
+if [ ! -f "$san/build.ninja" ]; then
+	CC=${CC:-gcc} meson setup "$san" "$here" -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dfault_injection=true --buildtype=debug >/dev/null || exit 1
+fi
+ninja -C "$san" >/dev/null || { ninja -C "$san"; echo "0 passed, 1 failed"; exit 1; }
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export CHAINLOG_FSYNC=0
+meson test -C "$san" --print-errorlogs --num-processes 2 || true
+count "$san/meson-logs/testlog.json"
+
+if [ "${CHAINLOG_TEST_QUICK:-0}" != 1 ]; then
+	vg="$here/build-valgrind"
+	if [ ! -f "$vg/build.ninja" ]; then
+		meson setup "$vg" "$here" --buildtype=debug >/dev/null || exit 1
+	fi
+	ninja -C "$vg" >/dev/null || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	export CHAINLOG_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+	meson test -C "$vg" --suite unit --suite valgrind --print-errorlogs --num-processes 2 \
+		--wrapper "$CHAINLOG_WRAP" --test-args="" || true
+	count "$vg/meson-logs/testlog.json"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
