@@ -323,6 +323,7 @@ static int engine_apply(cl_home *h, const cl_oid *commit, const char *prev,
 	if ((error = cl_index_head(h->index, head, err)) < 0 ||
 	    (strcmp(head, prev) && (error = CL_EMOVED) < 0) ||
 	    (error = engine_apply_body(h, commit, &ci, &msg, hex, err)) < 0 ||
+	    (cl_fault("during-index"), 0) ||
 	    (error = cl_index_commit(h->index, hex, err)) < 0)
 		cl_index_rollback(h->index);
 done:
@@ -439,19 +440,6 @@ int cl_home_open_raw(cl_home **out, const char *dir, cl_error *err)
 
 /* ---- writing ---- */
 
-#ifdef CL_FAULT_INJECTION
-/* Test builds only: CHAINLOG_FAULT=<point> makes the process die at that
- * point, as a crash or power loss would. */
-static void engine_fault(const char *point)
-{
-	const char *f = getenv("CHAINLOG_FAULT");
-
-	if (f && !strcmp(f, point))
-		_exit(99);
-}
-#else
-#define engine_fault(p) ((void)0)
-#endif
 
 static int engine_signature(cl_signature *sig, const cl_config *cfg,
 			    const char *actor, int64_t time, cl_error *err)
@@ -527,7 +515,7 @@ int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_error *err
 				    req->record_id);
 	if (error)
 		return error;
-	engine_fault("after-ref");
+	cl_fault("after-ref");
 	if (commit)
 		*commit = out;
 	/* The commit is durable and final here; a failure to index it is

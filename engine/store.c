@@ -42,12 +42,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -626,14 +629,48 @@ static int store_check_commit_args(const cl_change *changes, size_t nchanges,
 	return 0;
 }
 
+/*
+ * Every chainlog writer holds an flock on <gitdir>/chainlog.lock while it
+ * moves the branch.  The kernel drops an flock when its process dies, so
+ * whoever holds it knows that no live chainlog process is inside
+ * libgit2's ref update: a refs/heads/main.lock found then was left by a
+ * process killed between taking git's lock and renaming it, and is
+ * removed.  Returns the lock's fd (>= 0) or an error.
+ */
+static int store_writer_lock(cl_store *st, cl_error *err)
+{
+	cl_buf path = CL_BUF_INIT;
+	int fd;
+
+	cl_buf_printf(&path, "%schainlog.lock", git_repository_path(st->repo));
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		cl_error_set(err, CL_ESTORE, "cannot lock '%s': %s", path.ptr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		cl_buf_release(&path);
+		return CL_ESTORE;
+	}
+	cl_buf_clear(&path);
+	cl_buf_printf(&path, "%s%s.lock", git_repository_path(st->repo), CL_STORE_BRANCH);
+	if (unlink(path.ptr) == 0)
+		fprintf(stderr, "chainlog: removed a stale lock left by a dead process: %s\n",
+			path.ptr);
+	cl_buf_release(&path);
+	return fd;
+}
+
 /* Moves the branch from parent (NULL: unborn) to id, or CL_EMOVED. */
 static int store_move_branch(cl_store *st, const git_oid *id,
 			     const git_oid *parent, cl_error *err)
 {
 	git_reference *ref = NULL;
 	git_oid expect;
-	int error;
+	int error, lock;
 
+	if ((lock = store_writer_lock(st, err)) < 0)
+		return lock;
+	cl_fault("before-cas");
 	if (parent)
 		git_oid_cpy(&expect, parent);
 	else
@@ -641,6 +678,7 @@ static int store_move_branch(cl_store *st, const git_oid *id,
 	error = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, id,
 					      1, &expect, "chainlog: commit");
 	git_reference_free(ref);
+	close(lock);
 	if (error == GIT_EMODIFIED || error == GIT_ELOCKED || error == GIT_ENOTFOUND)
 		return store_fail(err, CL_EMOVED, "branch moved meanwhile");
 	if (error < 0)
@@ -675,12 +713,14 @@ int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
 		goto done;
 	}
 	parents[0] = pcommit;
+	cl_fault("after-blob");
 	if ((error = git_commit_create(&id, st->repo, NULL, gsig, gsig, NULL,
 				       message, tree, pcommit ? 1 : 0,
 				       parents)) < 0) {
 		error = store_fail(err, CL_ESTORE, "cannot write commit");
 		goto done;
 	}
+	cl_fault("after-commit-object");
 	if ((error = store_move_branch(st, &id,
 				       pcommit ? git_commit_id(pcommit) : NULL,
 				       err)) < 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void cl_die(const char *msg)
 {
@@ -292,3 +293,22 @@ void cl_strv_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+#ifdef CL_FAULT_INJECTION
+void cl_fault(const char *point)
+{
+	const char *f = getenv("CHAINLOG_FAULT"), *p = getenv("CHAINLOG_PAUSE");
+	size_t n = strlen(point);
+	struct timespec ts;
+	long ms;
+
+	if (f && !strcmp(f, point))
+		_exit(99);
+	if (p && !strncmp(p, point, n) && p[n] == ':') {
+		ms = strtol(p + n + 1, NULL, 10);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+#endif

@@ -63,4 +63,17 @@ void cl_time_format(char out[32], int64_t t);
 /* The inverse of cl_time_format; 0 or -1. */
 int cl_time_parse(int64_t *out, const char *s);
 
+/*
+ * Fault injection, compiled in only with -Dfault_injection=true (test
+ * builds).  CHAINLOG_FAULT=<point> kills the process with _exit(99) when
+ * it reaches <point>, as a crash or a power cut would; CHAINLOG_PAUSE=
+ * <point>:<ms> sleeps there, to widen race windows.  The points are
+ * listed in docs/RELIABILITY.md.  In other builds these do nothing.
+ */
+#ifdef CL_FAULT_INJECTION
+void cl_fault(const char *point);
+#else
+#define cl_fault(point) ((void)0)
+#endif
+
 #endif
