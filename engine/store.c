@@ -37,6 +37,7 @@
  *   both ids even when they are equal.  Paths come in git order, which is
  *   byte order of the full paths.
  */
+#define _GNU_SOURCE /* syncfs */
 #include "store.h"
 #include "util.h"
 
@@ -733,6 +734,25 @@ done:
 	return error;
 }
 
+int cl_store_set_durable(int on)
+{
+	return git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, on) < 0 ? CL_ESTORE : 0;
+}
+
+int cl_store_sync(cl_store *st, cl_error *err)
+{
+	int fd = open(git_repository_path(st->repo), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || syncfs(fd) < 0) {
+		cl_error_set(err, CL_ESTORE, "cannot sync the history: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CL_ESTORE;
+	}
+	close(fd);
+	return 0;
+}
+
 /* ---- commit metadata ------------------------------------------------- */
 
 int cl_store_commit_info(cl_store *st, const cl_oid *commit,
@@ -1005,4 +1025,44 @@ done:
 	git_tree_entry_free(entry);
 	git_tree_free(root);
 	return error;
+}
+
+/* ---- for the bulk import -------------------------------------------- */
+
+const char *cl_store_path(cl_store *st)
+{
+	return git_repository_path(st->repo);
+}
+
+int cl_store_ref_delete(cl_store *st, const char *ref, cl_error *err)
+{
+	int error;
+
+	if (!ref || strncmp(ref, "refs/", 5) || !strcmp(ref, CL_STORE_BRANCH))
+		return cl_error_set(err, CL_EINVALID, "refusing to delete ref '%s'",
+				    ref ? ref : "(null)");
+	error = git_reference_remove(st->repo, ref);
+	if (error == GIT_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return store_fail(err, CL_ESTORE, "cannot delete %s", ref);
+	return 0;
+}
+
+int cl_store_advance(cl_store *st, const cl_oid *from, const cl_oid *to,
+		     cl_error *err)
+{
+	git_commit *c = NULL;
+	git_oid id, expect;
+	int error;
+
+	/* The new tip must be a commit that is really there (looked up,
+	 * which also makes libgit2 notice a pack written by another
+	 * process) before any ref names it. */
+	if ((error = store_commit_lookup(&c, st, to, err)) < 0)
+		return error;
+	git_commit_free(c);
+	store_to_git(&id, to);
+	store_to_git(&expect, from);
+	return store_move_branch(st, &id, &expect, err);
 }

@@ -91,6 +91,15 @@ int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
 		    const cl_signature *sig, const char *message,
 		    cl_error *err);
 
+/*
+ * Group commit: with durable off, objects and refs are written without
+ * fsync; cl_store_sync() then makes everything written so far durable at
+ * once (syncfs on the repository's file system).  Durable is on by
+ * default, unless CHAINLOG_FSYNC=0.
+ */
+int cl_store_set_durable(int on);
+int cl_store_sync(cl_store *st, cl_error *err);
+
 typedef struct cl_commit_info {
 	cl_oid id;          /* this commit */
 	cl_oid tree;        /* its tree */
@@ -134,5 +143,24 @@ typedef int (*cl_store_list_cb)(const char *path, const cl_oid *blob,
 				void *payload);
 int cl_store_list(cl_store *st, const cl_oid *commit, const char *dir,
 		  cl_store_list_cb cb, void *payload, cl_error *err);
+
+/* ---- for the bulk import (import.c), which writes with `git fast-import` */
+
+/* The repository's directory (libgit2's spelling: with a trailing '/'),
+ * for a helper that runs git on it. */
+const char *cl_store_path(cl_store *st);
+
+/* Deletes ref (e.g. a temporary "refs/chainlog/..."); a missing ref is not
+ * an error.  Refuses CL_STORE_BRANCH. */
+int cl_store_ref_delete(cl_store *st, const char *ref, cl_error *err);
+
+/*
+ * Moves the branch from *from to *to, a commit already in the object
+ * store (written by someone else, e.g. fast-import), with the same
+ * compare-and-swap as cl_store_commit().  Returns CL_EMOVED when the
+ * branch no longer points at *from; nothing visible changed then.
+ */
+int cl_store_advance(cl_store *st, const cl_oid *from, const cl_oid *to,
+		     cl_error *err);
 
 #endif

@@ -21,6 +21,7 @@ int cmd_reindex(cli_ctx *ctx);
 int cmd_config_apply(cli_ctx *ctx);
 int cmd_workflow_check(cli_ctx *ctx);
 int cmd_workflow_show(cli_ctx *ctx);
+int cmd_batch(cli_ctx *ctx);
 
 
 
@@ -36,6 +37,7 @@ int cmd_workflow_show(cli_ctx *ctx);
 	{ "list", cmd_list, "list [--period PERIOD] [--state STATE] [--talent ID] [--json]", CMD_LIST_HELP }, \
 	{ "history", cmd_history, "history RECORD [--json]", CMD_HISTORY_HELP }, \
 	{ "people", cmd_people, "people [--json]", CMD_PEOPLE_HELP }, \
+	{ "batch", cmd_batch, "batch [--group N]", CMD_BATCH_HELP }, \
 	{ "verify", cmd_verify, "verify [--json]", CMD_VERIFY_HELP }, \
 	{ "reindex", cmd_reindex, "reindex", CMD_REINDEX_HELP }, \
 	{ "config apply", cmd_config_apply, "config apply --as ADMIN CONFDIR [--comment TEXT]", CMD_CONFIG_APPLY_HELP }, \
@@ -84,6 +86,15 @@ int cmd_workflow_show(cli_ctx *ctx);
 #define CMD_PEOPLE_HELP \
 	"The people in the configuration at the tip, with roles and, for\n" \
 	"talents, their assignment.\n"
+#define CMD_BATCH_HELP \
+	"Runs many transitions in one process: JSON lines on stdin, one per\n" \
+	"command, e.g. {\"action\":\"approve\",\"as\":\"v-x\",\"record\":\"2022H2/t001\"}\n" \
+	"or {\"action\":\"submit\",\"as\":\"t001\",\"period\":\"2022H2\",\"log\":{...}}\n" \
+	"(\"file\":\"LOG.yaml\" instead of \"log\").  Each line gets one JSON answer\n" \
+	"{\"line\",\"ok\",\"id\",\"commit\",\"state\"} or {\"ok\":false,\"status\",\"code\",\n" \
+	"\"error\"}, once its commit is durable.  Each transition is its own commit.\n\n" \
+	"  --group N   group commit: up to N lines already waiting are written,\n" \
+	"              made durable with one sync, then answered together\n"
 #define CMD_VERIFY_HELP \
 	"Replays the history from its first commit and checks that each commit\n" \
 	"is a legal transition by an authorised actor under the configuration\n" \
