@@ -33,7 +33,7 @@ void cl_buf_put(cl_buf *b, const void *data, size_t len);
 void cl_buf_puts(cl_buf *b, const char *s);
 void cl_buf_putc(cl_buf *b, char c);
 void cl_buf_printf(cl_buf *b, const char *fmt, ...) CL_PRINTF(2, 3);
-void cl_buf_vprintf(cl_buf *b, const char *fmt, va_list ap);
+void cl_buf_vprintf(cl_buf *b, const char *fmt, va_list ap) CL_PRINTF(2, 0);
 void cl_buf_clear(cl_buf *b);
 void cl_buf_truncate(cl_buf *b, size_t len);
 /* Hands ownership of ptr to the caller (always heap memory); resets b. */

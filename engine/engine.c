@@ -365,8 +365,11 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 	cl_oid tip, from;
 	int error;
 
-	if ((error = cl_store_tip(h->store, &tip, err)) < 0 ||
-	    (error = cl_index_head(h->index, c.prev, err)) < 0)
+	/* The index head first: read the other way round, a writer could
+	 * move tip and head in between, and a head newer than the tip we
+	 * read would look like a rewritten history. */
+	if ((error = cl_index_head(h->index, c.prev, err)) < 0 ||
+	    (error = cl_store_tip(h->store, &tip, err)) < 0)
 		return error;
 	if (*c.prev && cl_oid_parse(&from, c.prev) < 0)
 		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);

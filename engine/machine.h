@@ -94,8 +94,8 @@ typedef struct cl_actor_facts {
 
 /*
  * Is `action` legal from state `from` for this actor?  On success *out is
- * the edge.  Refusals: CL_EDENIED (the rule is named) or CL_EINVALID (the
- * action is not legal in this state).
+ * the edge.  Refusals are CL_EDENIED, naming the rule: the action is not
+ * legal in this state, or not for this actor.
  */
 int cl_machine_check(const cl_edge **out, const cl_machine *m, size_t from,
 		     cl_action action, const cl_actor_facts *facts,

@@ -3,6 +3,7 @@
  */
 #include "message.h"
 #include "config.h"
+#include "record.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -71,6 +72,16 @@ static char **message_slot(cl_message *m, const char *key, size_t klen)
 	return NULL;
 }
 
+/* Every value is an id or a state name, and a Record: is PERIOD/TALENT. */
+static int message_value_ok(const cl_message *m, char **slot)
+{
+	char period[8], talent[CL_ID_MAX_BUF];
+
+	if (slot == &m->record)
+		return cl_record_id_split(period, talent, *slot, NULL) == 0;
+	return cl_id_valid(*slot);
+}
+
 static int message_trailers(cl_message *m, const char *p, cl_error *err)
 {
 	while (*p) {
@@ -88,7 +99,7 @@ static int message_trailers(cl_message *m, const char *p, cl_error *err)
 			return cl_error_set(err, CL_EINVALID, "duplicate trailer '%.*s'",
 					    (int)(colon - p), p);
 		*slot = cl_xstrndup(colon + 2, (size_t)(eol - colon - 2));
-		if (!cl_id_valid(*slot) && strchr(*slot, '/') == NULL)
+		if (!message_value_ok(m, slot))
 			return cl_error_set(err, CL_EINVALID, "trailer value is not an id");
 		p = *eol ? eol + 1 : eol;
 	}

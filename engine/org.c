@@ -68,7 +68,7 @@ static int org_load_unit(cl_org *org, const cl_schema *s, const cl_ynode *n)
 
 	if ((error = cl_schema_map(s, n, "unit", org_unit_keys)) < 0 ||
 	    (error = cl_schema_id(&id, s, n, "unit", "id", 1)) < 0 ||
-	    (error = cl_schema_str(&name, s, n, "unit", "name", 0)) < 0 ||
+	    (error = cl_schema_str(&name, s, n, "unit", "name", 1)) < 0 ||
 	    (error = cl_schema_id(&type, s, n, "unit", "type", 1)) < 0 ||
 	    (error = cl_schema_bool(&key, s, n, "unit", "key", 0)) < 0)
 		return error;
@@ -79,7 +79,7 @@ static int org_load_unit(cl_org *org, const cl_schema *s, const cl_ynode *n)
 	if (cl_org_find(org, id) != CL_NONE)
 		return cl_schema_fail(s, cl_ynode_get(n, "id"), "duplicate unit id '%s'", id);
 	u->id = cl_xstrdup(id);
-	u->name = cl_xstrdup(name ? name : id);
+	u->name = cl_xstrdup(name);
 	u->type = cl_xstrdup(type);
 	u->parent = CL_NONE;
 	u->key = key;

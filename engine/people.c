@@ -128,6 +128,13 @@ static int people_mode(cl_mode *out, const cl_schema *s, const cl_ynode *map)
 	return 0;
 }
 
+static int people_required(const cl_schema *s, const cl_ynode *map, const char *key)
+{
+	if (cl_ynode_get(map, key))
+		return 0;
+	return cl_schema_fail(s, map, "talent is missing required key '%s'", key);
+}
+
 static int people_talent(cl_person *p, const cl_schema *s, const cl_org *org,
 			 const cl_ynode *n)
 {
@@ -141,6 +148,7 @@ static int people_talent(cl_person *p, const cl_schema *s, const cl_org *org,
 	    (error = people_unit(&t->dispatched_by, s, org, n, "talent",
 				 "dispatched_by")) < 0 ||
 	    (error = people_mode(&t->mode, s, n)) < 0 ||
+	    (error = people_required(s, n, "first_secretary")) < 0 ||
 	    (error = cl_schema_bool(&t->first_secretary, s, n, "talent",
 				    "first_secretary", 0)) < 0 ||
 	    (error = people_date(&t->from, s, n, "from")) < 0 ||

@@ -269,6 +269,8 @@ static int wf_load_lists(cl_workflow *wf, const cl_schema *s, const cl_ynode *w)
 		return error;
 	if (levels->n == 0)
 		return cl_schema_fail(s, levels, "workflow needs at least one level");
+	if (fields->n == 0)
+		return cl_schema_fail(s, fields, "workflow needs at least one field");
 	wf->fields = cl_xcalloc(fields->n, sizeof(cl_field));
 	for (i = 0; i < fields->n; i++)
 		if ((error = wf_load_field(wf, s, fields->items[i])) < 0)
@@ -289,14 +291,15 @@ static int wf_load_head(cl_workflow *wf, const cl_schema *s, const cl_ynode *w)
 	if ((error = cl_schema_map(s, w, "workflow", wf_keys)) < 0 ||
 	    (error = cl_schema_id(&id, s, w, "workflow", "id", 1)) < 0 ||
 	    (error = cl_schema_str(&title, s, w, "workflow", "title", 1)) < 0 ||
-	    (error = cl_schema_int(&wf->version, NULL, s, w, "workflow", "version", 1)) < 0 ||
-	    (error = cl_schema_id(&admin, s, w, "workflow", "admin_role", 1)) < 0 ||
-	    (error = cl_schema_str(&rej, s, w, "workflow", "on_reject", 0)) < 0)
+	    (error = cl_schema_int(&wf->version, NULL, s, w, "workflow", "version", 1)) < 0)
 		return error;
 	if (wf->version < 1)
 		return cl_schema_fail(s, cl_ynode_get(w, "version"),
 				      "workflow version must be 1 or more");
-	if (!rej || !strcmp(rej, "talent"))
+	if ((error = cl_schema_id(&admin, s, w, "workflow", "admin_role", 1)) < 0 ||
+	    (error = cl_schema_str(&rej, s, w, "workflow", "on_reject", 1)) < 0)
+		return error;
+	if (!strcmp(rej, "talent"))
 		wf->on_reject = CL_REJECT_TO_TALENT;
 	else if (!strcmp(rej, "previous"))
 		wf->on_reject = CL_REJECT_TO_PREVIOUS;

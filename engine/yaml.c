@@ -226,7 +226,7 @@ static int yaml_map_find_dup(size_t *first, size_t *dup, const cl_ynode *map)
 	qsort(refs, map->n, sizeof(*refs), yaml_keyref_cmp);
 	for (i = 1; i < map->n; i++) {
 		if (refs[i].len != refs[run].len ||
-		    memcmp(refs[i].s, refs[run].s, refs[i].len)) {
+		    memcmp(refs[i].s, refs[run].s, refs[i].len) != 0) {
 			run = i;
 			continue;
 		}
@@ -679,9 +679,11 @@ static int yaml_ascii_eq(const char *s, size_t len, const char *word)
 	if (strlen(word) != len)
 		return 0;
 	for (i = 0; i < len; i++) {
-		char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+		unsigned char c = (unsigned char)s[i];
 
-		if (c != word[i])
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if (c != (unsigned char)word[i])
 			return 0;
 	}
 	return 1;

@@ -21,6 +21,7 @@ int cmd_reindex(cli_ctx *ctx);
 int cmd_config_apply(cli_ctx *ctx);
 int cmd_workflow_check(cli_ctx *ctx);
 int cmd_workflow_show(cli_ctx *ctx);
+int cmd_import(cli_ctx *ctx);
 int cmd_batch(cli_ctx *ctx);
 
 
@@ -40,6 +41,7 @@ int cmd_batch(cli_ctx *ctx);
 	{ "batch", cmd_batch, "batch [--group N]", CMD_BATCH_HELP }, \
 	{ "verify", cmd_verify, "verify [--json]", CMD_VERIFY_HELP }, \
 	{ "reindex", cmd_reindex, "reindex", CMD_REINDEX_HELP }, \
+	{ "import", cmd_import, "import [--json] FILE|-", CMD_IMPORT_HELP }, \
 	{ "config apply", cmd_config_apply, "config apply --as ADMIN CONFDIR [--comment TEXT]", CMD_CONFIG_APPLY_HELP }, \
 	{ "workflow check", cmd_workflow_check, "workflow check FILE", CMD_WORKFLOW_CHECK_HELP }, \
 	{ "workflow show", cmd_workflow_show, "workflow show [--dot | --json]", CMD_WORKFLOW_SHOW_HELP },
@@ -103,6 +105,20 @@ int cmd_batch(cli_ctx *ctx);
 	"one line per violation naming the commit; exits 7 when there are any.\n"
 #define CMD_REINDEX_HELP \
 	"Deletes the index and rebuilds it from the history.\n"
+#define CMD_IMPORT_HELP \
+	"Imports past transitions (e.g. a county's paper records) in bulk, one\n" \
+	"JSON object per line of FILE (- for stdin), each with its historical\n" \
+	"time, e.g.\n" \
+	"  {\"action\":\"submit\",\"as\":\"t001\",\"period\":\"2022H2\",\"time\":\"2022-12-15T08:00:00Z\",\n" \
+	"   \"log\":{\"summary\":\"...\",\"days_in_village\":100,\"needs\":[\"n001\"]}}\n" \
+	"  {\"action\":\"approve\",\"as\":\"v-nanzhao-01\",\"record\":\"2022H2/t001\",\n" \
+	"   \"time\":\"2022-12-20T09:00:00Z\",\"grade\":\"excellent\",\"comment\":\"...\"}\n" \
+	"and reject / withdraw like approve.  Every line is decided as the\n" \
+	"command of that name would decide it, under the configuration at the\n" \
+	"tip; times must not decrease.  The first bad line refuses the whole\n" \
+	"import (FILE:LINE and the rule) and nothing changes.  The commits are\n" \
+	"written by git fast-import and are ordinary history for 'verify'.\n" \
+	"--json prints {ok, imported, commit} or {ok, line, status, error}.\n"
 #define CMD_CONFIG_APPLY_HELP \
 	"Replaces the configuration with CONFDIR's files, as one commit by\n" \
 	"ADMIN (who must hold the workflow's admin_role).  Refused when it does\n" \
