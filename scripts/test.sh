@@ -41,9 +41,14 @@ if [ "${CHAINLOG_TEST_QUICK:-0}" != 1 ]; then
 	fi
 	ninja -C "$vg" >/dev/null || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 	unset ASAN_OPTIONS UBSAN_OPTIONS
-	export CHAINLOG_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
-	meson test -C "$vg" --suite unit --suite valgrind --print-errorlogs --num-processes 2 \
-		--wrapper "$CHAINLOG_WRAP" --test-args="" || true
+	memcheck="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no"
+	# unit tests and the fuzz-corpus replay, each binary under memcheck
+	meson test -C "$vg" --suite unit --suite fuzz --print-errorlogs --num-processes 2 \
+		--wrapper "$memcheck" || true
+	count "$vg/meson-logs/testlog.json"
+	# the real binary under memcheck, driven by the end-to-end scripts
+	CHAINLOG_WRAP="$memcheck" meson test -C "$vg" e2e/core e2e/refusals --print-errorlogs \
+		--timeout-multiplier 4 || true
 	count "$vg/meson-logs/testlog.json"
 fi
 
