@@ -686,10 +686,11 @@ int cl_home_config_apply(cl_home *h, const cl_config_file *files, size_t n,
 		if ((error = cl_store_tip(h->store, &tip, err)) < 0 ||
 		    (error = cl_home_use_config(h, &tip, err)) < 0)
 			return error;
-		p = cl_id_valid(actor) ? cl_people_find(h->cfg->people, actor) : NULL;
-		if (!p)
-			return cl_error_set(err, CL_ENOTFOUND, "unknown person '%s'",
-					    cl_id_valid(actor) ? actor : "(invalid id)");
+		if (!cl_id_valid(actor))
+			return cl_error_set(err, CL_EINVALID, "'%.64s' is not a valid person id",
+					    actor);
+		if (!(p = cl_people_find(h->cfg->people, actor)))
+			return cl_error_set(err, CL_ENOTFOUND, "unknown person '%s'", actor);
 		if (!cl_person_has_role_anywhere(p, h->cfg->workflow->admin_role))
 			return cl_error_set(err, CL_EDENIED,
 					    "'%s' does not hold the admin role '%s'; only an administrator may change the configuration",

@@ -3,6 +3,7 @@
  */
 #include "transition.h"
 #include "message.h"
+#include "schema.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -37,9 +38,15 @@ static int tx_resolve(tx *t)
 
 	if ((error = cl_record_id_split(t->period, t->talent_id, req->record_id, t->err)) < 0)
 		return error;
-	if (!cl_id_valid(req->actor) || !(t->actor = cl_people_find(t->cfg->people, req->actor)))
+	if (!cl_id_valid(req->actor)) {
+		char q[64];
+		return cl_error_set(t->err, CL_EINVALID,
+				    "%s: '%s' is not a valid person id (use 1-64 of A-Z a-z 0-9 . _ -)",
+				    req->record_id, cl_schema_quote(q, sizeof(q), req->actor));
+	}
+	if (!(t->actor = cl_people_find(t->cfg->people, req->actor)))
 		return cl_error_set(t->err, CL_ENOTFOUND, "%s: unknown person '%s'",
-				    req->record_id, cl_id_valid(req->actor) ? req->actor : "(invalid id)");
+				    req->record_id, req->actor);
 	t->talent = cl_people_find(t->cfg->people, t->talent_id);
 	if (!t->talent || !t->talent->talent)
 		return cl_error_set(t->err, CL_ENOTFOUND, "%s: '%s' is not a talent",
