@@ -670,11 +670,11 @@ static void test_transition__unknown_people_are_not_found(void **state)
 	q = req_make(CL_ACTION_APPROVE, "2022H2/t001", "nobody", T0 + 1);
 	apply_refuse(w, r0, &q, CL_ENOTFOUND, "2022H2/t001: unknown person 'nobody'");
 	q.actor = "../etc";
-	apply_refuse(w, r0, &q, CL_ENOTFOUND,
-		     "2022H2/t001: unknown person '(invalid id)'");
+	apply_refuse(w, r0, &q, CL_EINVALID,
+		     "2022H2/t001: '../etc' is not a valid person id (use 1-64 of A-Z a-z 0-9 . _ -)");
 	q.actor = "";
-	apply_refuse(w, r0, &q, CL_ENOTFOUND,
-		     "2022H2/t001: unknown person '(invalid id)'");
+	apply_refuse(w, r0, &q, CL_EINVALID,
+		     "2022H2/t001: '' is not a valid person id (use 1-64 of A-Z a-z 0-9 . _ -)");
 	q = req_make(CL_ACTION_SUBMIT, "2022H2/t999", "t999", T0);
 	q.log = w->log;
 	q.log_file = LOG_T001;
