@@ -270,7 +270,8 @@ int cl_config_reviewers(size_t **idx, size_t *n, const cl_config *cfg,
 			size_t level, const cl_person *talent)
 {
 	const cl_level *l = &cfg->workflow->levels[level];
-	size_t unit, i, cap = 4;
+	const size_t *holders;
+	size_t unit, k;
 
 	*idx = NULL;
 	*n = 0;
@@ -280,17 +281,12 @@ int cl_config_reviewers(size_t **idx, size_t *n, const cl_config *cfg,
 					      : talent->talent->dispatched_by;
 	if (l->unit_type)
 		unit = cl_org_ancestor(cfg->org, unit, l->unit_type);
-	if (unit == CL_NONE)
+	if (unit == CL_NONE || !(holders = cl_people_holders(cfg->people, l->role, unit)))
 		return 0;
-	*idx = cl_xcalloc(cap, sizeof(size_t));
-	for (i = 0; i < cfg->people->npeople; i++) {
-		if (!cl_person_has_role(&cfg->people->people[i], l->role, unit))
-			continue;
-		if (*n == cap) {
-			cap *= 2;
-			*idx = cl_xrealloc(*idx, cl_xmul(cap, sizeof(size_t)));
-		}
-		(*idx)[(*n)++] = i;
-	}
+	for (k = 0; holders[k] != CL_NONE; k++)
+		;
+	*idx = cl_xcalloc(k, sizeof(size_t));
+	memcpy(*idx, holders, k * sizeof(size_t));
+	*n = k;
 	return 0;
 }

@@ -4,6 +4,7 @@
  * transition.c, so `verify` can re-decide it later.
  */
 #include "engine.h"
+#include "cache.h"
 #include "message.h"
 #include "util.h"
 
@@ -30,6 +31,7 @@ struct cl_home {
 	cl_machine *machine;   /* compiled from cfg */
 	cl_oid cfg_key[ENGINE_NCONFIG]; /* blob ids cfg was loaded from */
 	int has_cfg;           /* cfg/machine are valid */
+	int no_cache;          /* never use HOME/cache (verify) */
 };
 
 void cl_progress(const char *what, size_t done, size_t total)
@@ -124,6 +126,64 @@ int cl_home_config_at(cl_config **out, cl_home *h, const cl_oid *commit,
 	return error;
 }
 
+static void engine_cache_key(cl_buf *key, cl_buf *path, const cl_home *h,
+			     const cl_oid ids[ENGINE_NCONFIG])
+{
+	char hex[CL_OID_HEXSZ + 1];
+	int i;
+
+	for (i = 0; i < ENGINE_NCONFIG; i++) {
+		cl_oid_fmt(hex, &ids[i]);
+		cl_buf_printf(key, "%s%s", i ? "-" : "", hex);
+	}
+	cl_buf_printf(path, "%s/%s/%08x%.8s.cfg", h->dir, CL_HOME_CACHE,
+		      (unsigned)cl_hash_fnv1a(key->ptr), key->ptr);
+}
+
+/* The compiled configuration from HOME/cache, when a good one is there. */
+static int engine_cache_load(cl_config **cfg, const char *path, const char *key)
+{
+	cl_buf data = CL_BUF_INIT;
+	int error;
+
+	if ((error = cl_buf_read_file(&data, path, CL_BUF_MAX, NULL)) == 0)
+		error = cl_config_unpack(cfg, data.ptr, data.size, key, NULL);
+	cl_buf_release(&data);
+	return error;
+}
+
+/* Best effort: the cache is derived, so a failure to write it is fine. */
+static void engine_cache_store(const cl_home *h, const cl_config *cfg,
+			       const char *path, const char *key)
+{
+	cl_buf data = CL_BUF_INIT, dir = CL_BUF_INIT;
+
+	cl_buf_printf(&dir, "%s/%s", h->dir, CL_HOME_CACHE);
+	if (mkdir(dir.ptr, 0755) == 0 || errno == EEXIST) {
+		cl_config_pack(&data, cfg, key);
+		cl_buf_write_file(path, data.ptr, data.size, NULL);
+	}
+	cl_buf_release(&data);
+	cl_buf_release(&dir);
+}
+
+static int engine_config_load(cl_config **cfg, cl_home *h, const cl_oid *commit,
+			      const cl_oid ids[ENGINE_NCONFIG], cl_error *err)
+{
+	cl_buf key = CL_BUF_INIT, path = CL_BUF_INIT;
+	int error;
+
+	if (h->no_cache)
+		return cl_home_config_at(cfg, h, commit, err);
+	engine_cache_key(&key, &path, h, ids);
+	if ((error = engine_cache_load(cfg, path.ptr, key.ptr)) < 0 &&
+	    (error = cl_home_config_at(cfg, h, commit, err)) == 0)
+		engine_cache_store(h, *cfg, path.ptr, key.ptr);
+	cl_buf_release(&key);
+	cl_buf_release(&path);
+	return error;
+}
+
 /* Makes h->cfg the configuration of commit, reloading only when its
  * config files differ from the cached ones. */
 int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
@@ -137,7 +197,7 @@ int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
 		return error;
 	if (h->has_cfg && !memcmp(ids, h->cfg_key, sizeof(ids)))
 		return 0;
-	if ((error = cl_home_config_at(&cfg, h, commit, err)) < 0 ||
+	if ((error = engine_config_load(&cfg, h, commit, ids, err)) < 0 ||
 	    (error = cl_machine_compile(&m, cfg->workflow, err)) < 0) {
 		cl_config_free(cfg);
 		return error;
@@ -149,6 +209,11 @@ int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
 	memcpy(h->cfg_key, ids, sizeof(ids));
 	h->has_cfg = 1;
 	return 0;
+}
+
+void cl_home_no_cache(cl_home *h)
+{
+	h->no_cache = 1;
 }
 
 int cl_home_config(const cl_config **cfg, const cl_machine **m, cl_home *h,

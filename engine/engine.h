@@ -26,6 +26,7 @@
 
 #define CL_HOME_HISTORY "history.git"
 #define CL_HOME_INDEX "index.sqlite"
+#define CL_HOME_CACHE "cache"
 
 typedef struct cl_home cl_home;
 
@@ -77,6 +78,9 @@ int cl_home_config_at(cl_config **out, cl_home *h, const cl_oid *commit,
 /* Makes the home's cached configuration that of commit (reloading only
  * when its config files differ); cl_home_config() then returns it. */
 int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err);
+/* From now on load configurations from the history's YAML only, never
+ * from HOME/cache (verify trusts nothing derived). */
+void cl_home_no_cache(cl_home *h);
 /* The cached configuration, as made by cl_home_use_config(). */
 const cl_config *cl_home_cached_config(const cl_home *h);
 const cl_machine *cl_home_cached_machine(const cl_home *h);

@@ -55,12 +55,71 @@ int cl_person_has_role_anywhere(const cl_person *p, const char *role)
 	return 0;
 }
 
+static void people_role_key(cl_buf *b, const char *role, size_t unit)
+{
+	cl_buf_clear(b);
+	cl_buf_printf(b, "%s\x1f%zu", role, unit);
+}
+
+/* Appends person i to the holders of key. */
+static void people_add_holder(cl_people *people, const char *key, size_t i)
+{
+	size_t k = cl_strmap_get(&people->byrole, key), n;
+
+	if (k == CL_NONE) {
+		k = people->nrolekeys++;
+		people->role_keys = cl_xrealloc(people->role_keys, cl_xmul(k + 1, sizeof(char *)));
+		people->holders = cl_xrealloc(people->holders, cl_xmul(k + 1, sizeof(size_t *)));
+		people->role_keys[k] = cl_xstrdup(key);
+		people->holders[k] = NULL;
+		cl_strmap_put(&people->byrole, people->role_keys[k], k);
+	}
+	for (n = 0; people->holders[k] && people->holders[k][n] != CL_NONE; n++)
+		;
+	people->holders[k] = cl_xrealloc(people->holders[k], cl_xmul(n + 2, sizeof(size_t)));
+	people->holders[k][n] = i;
+	people->holders[k][n + 1] = CL_NONE;
+}
+
+void cl_people_index_roles(cl_people *people)
+{
+	cl_buf key = CL_BUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < people->npeople; i++) {
+		const cl_person *p = &people->people[i];
+		for (j = 0; j < p->nroles; j++) {
+			people_role_key(&key, p->roles[j].role, p->roles[j].unit);
+			people_add_holder(people, key.ptr, i);
+		}
+	}
+	cl_buf_release(&key);
+}
+
+const size_t *cl_people_holders(const cl_people *people, const char *role, size_t unit)
+{
+	cl_buf key = CL_BUF_INIT;
+	size_t k;
+
+	people_role_key(&key, role, unit);
+	k = cl_strmap_get(&people->byrole, key.ptr);
+	cl_buf_release(&key);
+	return k == CL_NONE ? NULL : people->holders[k];
+}
+
 void cl_people_free(cl_people *people)
 {
 	size_t i, j;
 
 	if (!people)
 		return;
+	for (i = 0; i < people->nrolekeys; i++) {
+		free(people->role_keys[i]);
+		free(people->holders[i]);
+	}
+	free(people->role_keys);
+	free(people->holders);
+	cl_strmap_release(&people->byrole);
 	for (i = 0; i < people->npeople; i++) {
 		cl_person *p = &people->people[i];
 		free(p->id);
@@ -239,6 +298,7 @@ int cl_people_load(cl_people **out, const char *file, const char *data,
 	for (i = 0; i < list->n; i++)
 		if ((error = people_load_one(people, &s, org, list->items[i])) < 0)
 			goto done;
+	cl_people_index_roles(people);
 	*out = people;
 	people = NULL;
 done:

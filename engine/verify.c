@@ -364,6 +364,7 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 	c.h = h;
 	c.report = report;
 	c.payload = payload;
+	cl_home_no_cache(h);
 	if ((error = cl_store_tip(cl_home_store(h), &tip, err)) < 0 ||
 	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_count, &c.total, err)) < 0 ||
 	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_one, &c, err)) < 0)

@@ -1,0 +1,26 @@
+/*
+ * cache.h - the compiled configuration as bytes, so that a command need
+ * not re-parse thousands of people from YAML every time.
+ *
+ * The engine keeps one file per configuration in HOME/cache/, named and
+ * keyed by the blob ids of the config files (so a new configuration is a
+ * new key, and an old file can never be mistaken for it).  The cache is
+ * derived data like the index: deleting it only costs one YAML parse.
+ * verify never uses it.  Pure: bytes in, bytes out.
+ */
+#ifndef CL_CACHE_H
+#define CL_CACHE_H
+
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+
+/* Appends cfg, tagged with key (any string), to out. */
+void cl_config_pack(cl_buf *out, const cl_config *cfg, const char *key);
+
+/* Rebuilds a config packed with the same key.  CL_EINVALID when the bytes
+ * are not such a config (wrong key, version, truncated, corrupt). */
+int cl_config_unpack(cl_config **out, const char *data, size_t len,
+		     const char *key, cl_error *err);
+
+#endif
