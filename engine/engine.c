@@ -573,7 +573,7 @@ done:
 
 int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_error *err)
 {
-	cl_oid seen, out;
+	cl_oid seen = { { 0 } }, out = { { 0 } };
 	int have_seen = 0, i, error = CL_EMOVED;
 
 	for (i = 0; i < ENGINE_RETRIES && error == CL_EMOVED; i++)

@@ -253,7 +253,7 @@ int cl_transition_apply(cl_record **out, const cl_config *cfg,
 	const cl_edge *e = NULL;
 	cl_actor_facts facts;
 	cl_record *r = NULL;
-	size_t from;
+	size_t from = CL_NONE;
 	int error;
 
 	*out = NULL;

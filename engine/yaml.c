@@ -154,7 +154,7 @@ static void yaml_reserve(cl_ynode *c, size_t slots)
 	cap = c->cap ? c->cap : 4;
 	while (cap < slots)
 		cap = cl_xmul(cap, 2);
-	c->items = cl_xrealloc(c->items, cl_xmul(cap, sizeof(*c->items)));
+	c->items = cl_xrealloc(c->items, cl_xmul(cap, sizeof(cl_ynode *)));
 	c->cap = cap;
 }
 
