@@ -8,6 +8,7 @@
 #include "message.h"
 #include "util.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -197,8 +198,10 @@ int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
 		return error;
 	if (h->has_cfg && !memcmp(ids, h->cfg_key, sizeof(ids)))
 		return 0;
-	if ((error = engine_config_load(&cfg, h, commit, ids, err)) < 0 ||
-	    (error = cl_machine_compile(&m, cfg->workflow, err)) < 0) {
+	if ((error = engine_config_load(&cfg, h, commit, ids, err)) < 0)
+		return error;
+	assert(cfg);
+	if ((error = cl_machine_compile(&m, cfg->workflow, err)) < 0) {
 		cl_config_free(cfg);
 		return error;
 	}
@@ -274,6 +277,7 @@ static int engine_index_record(cl_home *h, const cl_record *r, const char *commi
 	size_t n = 0;
 	int error;
 
+	assert(r && h->has_cfg);
 	cl_transition_waiting(&ids, &n, h->cfg, h->machine, r);
 	row.id = r->id;
 	row.period = r->period;
@@ -597,10 +601,11 @@ int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_error *err
 int cl_config_strands(const cl_config *cfg, const cl_machine *m,
 		      const cl_record *r, cl_error *err)
 {
-	size_t st = cl_machine_state(m, r->state);
 	const char **ids = NULL;
-	size_t n = 0;
+	size_t st, n = 0;
 
+	assert(cfg && m && r);
+	st = cl_machine_state(m, r->state);
 	if (st == CL_NONE)
 		return cl_error_set(err, CL_EDENIED,
 				    "%s: the new workflow has no state '%s', which the record is in",

@@ -6,6 +6,7 @@
 #include "record.h"
 #include "util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,7 @@ static int message_value_ok(const cl_message *m, char **slot)
 
 static int message_trailers(cl_message *m, const char *p, cl_error *err)
 {
+	assert(p);
 	while (*p) {
 		const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
 		char **slot;

@@ -9,6 +9,7 @@
 #include "schema.h"
 #include "util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,10 +253,12 @@ static int people_load_one(cl_people *people, const cl_schema *s,
 	const char *id, *name;
 	int error;
 
+	assert(people->people); /* sized by the caller for every entry */
 	if ((error = cl_schema_map(s, n, "person", person_keys)) < 0 ||
 	    (error = cl_schema_id(&id, s, n, "person", "id", 1)) < 0 ||
 	    (error = cl_schema_str(&name, s, n, "person", "name", 1)) < 0)
 		return error;
+	assert(id && name); /* required keys: present when no error */
 	if (cl_people_find(people, id))
 		return cl_schema_fail(s, cl_ynode_get(n, "id"), "duplicate person id '%s'", id);
 	if (!*name || strchr(name, '<') || strchr(name, '>') || strchr(name, '\n'))

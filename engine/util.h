@@ -14,13 +14,19 @@
 #include "error.h"
 
 void cl_die(const char *msg) __attribute__((noreturn));
-void *cl_xmalloc(size_t n);
-void *cl_xcalloc(size_t n, size_t size);
-void *cl_xrealloc(void *p, size_t n);
+#if defined(__GNUC__)
+#define CL_NONNULL_RESULT __attribute__((returns_nonnull))
+#else
+#define CL_NONNULL_RESULT
+#endif
+
+void *cl_xmalloc(size_t n) CL_NONNULL_RESULT;
+void *cl_xcalloc(size_t n, size_t size) CL_NONNULL_RESULT;
+void *cl_xrealloc(void *p, size_t n) CL_NONNULL_RESULT;
 /* n * size, aborting on overflow */
 size_t cl_xmul(size_t n, size_t size);
-char *cl_xstrdup(const char *s);
-char *cl_xstrndup(const char *s, size_t n);
+char *cl_xstrdup(const char *s) CL_NONNULL_RESULT;
+char *cl_xstrndup(const char *s, size_t n) CL_NONNULL_RESULT;
 /* Frees n strings and the array; NULL is fine. */
 void cl_strv_free(char **v, size_t n);
 

@@ -3,7 +3,9 @@
 #
 #   1. a build with ASan and UBSan (halt_on_error=1) and the fault points
 #      compiled in: unit tests, end-to-end tests, fuzz-corpus replay;
-#   2. the unit tests and the core end-to-end test under valgrind memcheck.
+#   2. the unit tests, the fuzz corpora and the core end-to-end tests under
+#      valgrind memcheck;
+#   3. cppcheck and clang-tidy (scripts/lint.sh).
 #
 # Ends with one line "N passed, N failed".  Exit status 0 when none failed.
 # Set CHAINLOG_TEST_QUICK=1 to skip the valgrind pass.
@@ -50,6 +52,13 @@ if [ "${CHAINLOG_TEST_QUICK:-0}" != 1 ]; then
 	CHAINLOG_WRAP="$memcheck" meson test -C "$vg" e2e/core e2e/refusals --print-errorlogs \
 		--timeout-multiplier 4 || true
 	count "$vg/meson-logs/testlog.json"
+fi
+
+# static checks: cppcheck and clang-tidy must be clean
+if "$here/scripts/lint.sh" "$san"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
 fi
 
 echo "$passed passed, $failed failed"
