@@ -526,6 +526,33 @@ static int engine_signature(cl_signature *sig, const cl_config *cfg,
 	return 0;
 }
 
+static int engine_tip_time(int64_t *out, cl_home *h, const cl_oid *tip, cl_error *err)
+{
+	cl_commit_info ci = { 0 };
+	int error;
+
+	if ((error = cl_store_commit_info(h->store, tip, &ci, err)) < 0)
+		return error;
+	*out = ci.time;
+	cl_commit_info_release(&ci);
+	return 0;
+}
+
+/* *out = *req, dated no earlier than commit tip. */
+static int engine_not_before(cl_request *out, cl_home *h, const cl_oid *tip,
+			     const cl_request *req, cl_error *err)
+{
+	int64_t t;
+	int error;
+
+	*out = *req;
+	if ((error = engine_tip_time(&t, h, tip, err)) < 0)
+		return error;
+	if (out->time < t)
+		out->time = t;
+	return 0;
+}
+
 /* One attempt at a transition against the current tip. */
 static int engine_act_once(cl_home *h, const cl_request *req, cl_oid *seen,
 			   int *have_seen, cl_oid *out, cl_error *err)
@@ -533,6 +560,7 @@ static int engine_act_once(cl_home *h, const cl_request *req, cl_oid *seen,
 	cl_buf path = CL_BUF_INIT, data = CL_BUF_INIT, msg = CL_BUF_INIT;
 	char period[8], talent[CL_ID_MAX_BUF];
 	cl_record *old = NULL, *rec = NULL;
+	cl_request r;
 	cl_oid tip, blob;
 	cl_signature sig;
 	cl_change ch;
@@ -556,6 +584,11 @@ static int engine_act_once(cl_home *h, const cl_request *req, cl_oid *seen,
 	}
 	*seen = blob;
 	*have_seen = 1;
+	/* Clocks of concurrent writers interleave: a commit is never dated
+	 * before its parent, so the history's times never go backwards. */
+	if ((error = engine_not_before(&r, h, &tip, req, err)) < 0)
+		goto done;
+	req = &r;
 	if ((error = cl_transition_apply(&rec, h->cfg, h->machine, old, req, err)) < 0 ||
 	    (error = cl_record_serialize(&data, rec, err)) < 0 ||
 	    (error = engine_signature(&sig, h->cfg, req->actor, req->time, err)) < 0)
@@ -686,6 +719,7 @@ static int engine_config_commit(cl_home *h, const cl_config_file *files, size_t 
 	strand_ctx sc = { h, tip, NULL, NULL, err };
 	cl_signature sig;
 	cl_oid out;
+	int64_t when;
 	size_t nch, i;
 	int error;
 
@@ -701,7 +735,9 @@ static int engine_config_commit(cl_home *h, const cl_config_file *files, size_t 
 		cl_error_prefix(err, "refused: the change would strand a record in flight");
 		goto done;
 	}
-	if ((error = engine_signature(&sig, h->cfg, actor, cl_now(), err)) < 0 ||
+	if ((error = engine_tip_time(&when, h, tip, err)) < 0 ||
+	    (error = engine_signature(&sig, h->cfg, actor, when > cl_now() ? when : cl_now(),
+				      err)) < 0 ||
 	    (error = engine_config_changes(ch, &nch, paths, files, n, h, tip, err)) < 0)
 		goto done;
 	cl_buf_printf(&summary, "workflow %s", cfg->workflow->version_tag);

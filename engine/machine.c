@@ -168,8 +168,9 @@ static int machine_check_who(const cl_machine *m, const cl_edge *e,
 					    "nobody may %s their own record", act);
 		if (!f->is_reviewer)
 			return cl_error_set(err, CL_EDENIED,
-					    "only a reviewer of level '%s' may %s it now",
-					    m->workflow->levels[e->level].id, act);
+					    "only a reviewer of level '%s' may %s it now, and '%s' is not one",
+					    m->workflow->levels[e->level].id, act,
+					    f->actor ? f->actor : "the actor");
 		if (e->action == CL_ACTION_APPROVE && f->approved_before)
 			return cl_error_set(err, CL_EDENIED,
 					    "one person may not approve the same record at two levels");

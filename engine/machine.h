@@ -90,6 +90,7 @@ typedef struct cl_actor_facts {
 	int is_reviewer;      /* the actor is a resolved reviewer of the level */
 	int approved_before;  /* the actor approved another level this round */
 	int reviewed_round;   /* some level acted on the record this round */
+	const char *actor;    /* the actor's id, for messages (may be NULL) */
 } cl_actor_facts;
 
 /*

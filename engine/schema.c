@@ -62,6 +62,9 @@ int cl_schema_map(const cl_schema *s, const cl_ynode *node, const char *what,
 		return cl_schema_fail(s, node, "%s must be a mapping", what);
 	for (i = 0; i < node->n; i++) {
 		const cl_ynode *k = cl_ynode_key(node, i);
+		if (!k->plain)
+			return cl_schema_fail(s, k, "keys must be plain, not quoted: '%s'",
+					      cl_schema_quote(q, sizeof(q), k->str));
 		if (schema_allowed(k->str, allowed))
 			continue;
 		for (; *allowed && o < sizeof(list) - 1; allowed++)

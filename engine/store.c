@@ -759,7 +759,7 @@ int cl_store_commit_info(cl_store *st, const cl_oid *commit,
 			 cl_commit_info *out, cl_error *err)
 {
 	git_commit *c = NULL;
-	const git_signature *author;
+	const git_signature *author, *committer;
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -774,6 +774,12 @@ int cl_store_commit_info(cl_store *st, const cl_oid *commit,
 	out->author_name = cl_xstrdup(author->name);
 	out->author_email = cl_xstrdup(author->email);
 	out->time = (int64_t)author->when.time;
+	out->tz = author->when.offset;
+	committer = git_commit_committer(c);
+	out->committer_name = cl_xstrdup(committer->name);
+	out->committer_email = cl_xstrdup(committer->email);
+	out->committer_time = (int64_t)committer->when.time;
+	out->committer_tz = committer->when.offset;
 	out->message = cl_xstrdup(git_commit_message_raw(c));
 	git_commit_free(c);
 	return 0;
@@ -785,6 +791,8 @@ void cl_commit_info_release(cl_commit_info *ci)
 		return;
 	free(ci->author_name);
 	free(ci->author_email);
+	free(ci->committer_name);
+	free(ci->committer_email);
 	free(ci->message);
 	memset(ci, 0, sizeof(*ci));
 }

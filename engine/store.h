@@ -108,6 +108,11 @@ typedef struct cl_commit_info {
 	char *author_name;  /* owned */
 	char *author_email; /* owned */
 	int64_t time;       /* author time, seconds since the epoch */
+	int tz;             /* author time zone offset, minutes */
+	char *committer_name;  /* owned */
+	char *committer_email; /* owned */
+	int64_t committer_time; /* seconds since the epoch */
+	int committer_tz;   /* minutes */
 	char *message;      /* owned, the raw message */
 } cl_commit_info;
 

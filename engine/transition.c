@@ -73,6 +73,7 @@ static void tx_facts(cl_actor_facts *f, const tx *t, size_t from)
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
+	f->actor = t->actor->id;
 	f->is_talent = t->actor == t->talent;
 	if (st->kind == CL_STATE_PENDING)
 		f->is_reviewer = tx_is_reviewer(t, st->level);
@@ -90,6 +91,10 @@ static void tx_facts(cl_actor_facts *f, const tx *t, size_t from)
 
 static int tx_from_state(size_t *from, const tx *t)
 {
+	if (!t->old && t->req->action != CL_ACTION_SUBMIT)
+		return cl_error_set(t->err, CL_ENOTFOUND,
+				    "%s: no such record (the talent has not submitted it)",
+				    t->req->record_id);
 	if (!t->old) {
 		*from = cl_machine_state(t->m, "none");
 		return 0;
@@ -133,13 +138,16 @@ static int tx_check_grade(const tx *t, const cl_edge *e)
 					    t->req->record_id, cl_action_name(e->action), g);
 		return 0;
 	}
-	if (!g)
-		return cl_error_set(t->err, CL_EINVALID,
-				    "%s: level '%s' needs a grade to approve (--grade one of: %s%s%s%s%s%s%s)",
-				    t->req->record_id, l->id, l->grades[0],
-				    l->ngrades > 1 ? ", " : "", l->ngrades > 1 ? l->grades[1] : "",
-				    l->ngrades > 2 ? ", " : "", l->ngrades > 2 ? l->grades[2] : "",
-				    l->ngrades > 3 ? ", " : "", l->ngrades > 3 ? "..." : "");
+	if (!g) {
+		cl_buf list = CL_BUF_INIT;
+		for (i = 0; i < l->ngrades; i++)
+			cl_buf_printf(&list, "%s%s", i ? ", " : "", l->grades[i]);
+		cl_error_set(t->err, CL_EINVALID,
+			     "%s: level '%s' needs a grade to approve (--grade one of: %s)",
+			     t->req->record_id, l->id, list.ptr);
+		cl_buf_release(&list);
+		return CL_EINVALID;
+	}
 	for (i = 0; i < l->ngrades; i++)
 		if (!strcmp(l->grades[i], g))
 			return 0;

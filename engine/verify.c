@@ -33,6 +33,7 @@ typedef struct verify_ctx {
 	cl_verify_report report; /* where violations go */
 	void *payload;           /* for report */
 	cl_oid prev;             /* the previous commit */
+	int64_t prev_time;       /* its time */
 	int has_prev;            /* prev is set */
 	size_t violations;       /* found so far */
 	size_t checked;          /* commits checked */
@@ -91,6 +92,18 @@ static int verify_only_config(const verify_paths *p)
 	return p->n == p->total;
 }
 
+/* The committer is the author, at the same time, in UTC. */
+static void verify_signatures(verify_ctx *c, const cl_commit_info *ci)
+{
+	if (strcmp(ci->committer_email, ci->author_email) ||
+	    strcmp(ci->committer_name, ci->author_name))
+		verify_fail(c, "the committer '%s <%s>' is not the author and actor '%s <%s>'",
+			    ci->committer_name, ci->committer_email, ci->author_name,
+			    ci->author_email);
+	if (ci->committer_time != ci->time || ci->tz || ci->committer_tz)
+		verify_fail(c, "the committer's time or time zone differs from the author's");
+}
+
 static void verify_author(verify_ctx *c, const cl_config *cfg,
 			  const cl_commit_info *ci, const cl_message *msg)
 {
@@ -104,6 +117,7 @@ static void verify_author(verify_ctx *c, const cl_config *cfg,
 	if (strcmp(ci->author_email, p->id) || strcmp(ci->author_name, p->name))
 		verify_fail(c, "the author '%s <%s>' is not the actor '%s <%s>'",
 			    ci->author_name, ci->author_email, p->name, p->id);
+	verify_signatures(c, ci);
 }
 
 static void verify_bytes(verify_ctx *c, const char *what, const char *want,
@@ -218,6 +232,8 @@ static void verify_config(verify_ctx *c, const cl_oid *commit, const cl_commit_i
 	}
 	if (!root)
 		verify_author(c, parent, ci, msg);
+	else
+		verify_signatures(c, ci);
 	p = cl_people_find(root ? cfg->people : parent->people, msg->actor);
 	if (p && !cl_person_has_role_anywhere(p, (root ? cfg : parent)->workflow->admin_role))
 		verify_fail(c, "'%s' changed the configuration without the admin role '%s'",
@@ -281,14 +297,18 @@ static int verify_one(const cl_oid *commit, void *payload)
 	}
 	if (ci.nparents > 1 || (c->has_prev && !cl_oid_equal(&ci.parent, &c->prev)))
 		verify_fail(c, "the history is not linear here (a merge or a graft)");
+	if (c->has_prev && ci.time < c->prev_time)
+		verify_fail(c, "time goes backwards: %lld seconds before its parent",
+			    (long long)(c->prev_time - ci.time));
 	if (cl_message_parse(&msg, ci.message, &err) < 0)
 		verify_fail(c, "the message does not parse: %s", err.msg);
 	else
 		verify_commit(c, commit, &ci, &msg);
+	c->prev = *commit;
+	c->prev_time = ci.time;
+	c->has_prev = 1;
 	cl_message_release(&msg);
 	cl_commit_info_release(&ci);
-	c->prev = *commit;
-	c->has_prev = 1;
 	cl_progress("verifying", ++c->checked, c->total);
 	return 0;
 }

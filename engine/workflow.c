@@ -137,6 +137,10 @@ static int wf_load_field(cl_workflow *wf, const cl_schema *s, const cl_ynode *n)
 		if (!strcmp(wf->fields[i].name, name))
 			return cl_schema_fail(s, cl_ynode_get(n, "name"),
 					      "duplicate field name '%s'", name);
+	if (!cl_yaml_reads_as_string(name))
+		return cl_schema_fail(s, cl_ynode_get(n, "name"),
+				      "field name '%s' would read as a number or a boolean in YAML",
+				      name);
 	f->name = cl_xstrdup(name);
 	wf->nfields++;
 	if ((error = wf_field_type(&f->type, s, n)) < 0 ||

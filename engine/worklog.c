@@ -185,6 +185,9 @@ static int log_known_keys(const cl_schema *s, const cl_workflow *wf,
 
 	for (i = 0; i < log->n; i++) {
 		const cl_ynode *k = cl_ynode_key(log, i);
+		if (!k->plain)
+			return cl_schema_fail(s, k, "keys must be plain, not quoted: '%s'",
+					      cl_schema_quote(q, sizeof(q), k->str));
 		for (j = 0; j < wf->nfields; j++)
 			if (!strcmp(wf->fields[j].name, k->str))
 				break;

@@ -631,7 +631,9 @@ void cl_ynode_set(cl_ynode *map, const char *key, cl_ynode *value)
 {
 	if (!map || map->kind != CL_YNODE_MAP || !key || !value)
 		cl_die("cl_ynode_set: not a map, or no key or value");
-	yaml_map_append(map, cl_ynode_new_str(key), value);
+	/* a built key is a name: plain, unless plain would misread it */
+	yaml_map_append(map, cl_yaml_reads_as_string(key) ? cl_ynode_new_plain(key)
+							   : cl_ynode_new_str(key), value);
 }
 
 cl_ynode *cl_ynode_dup(const cl_ynode *n)
@@ -930,4 +932,9 @@ int cl_yaml_emit(cl_buf *out, const cl_ynode *root, cl_error *err)
 	if (error)
 		cl_buf_truncate(out, start);
 	return error;
+}
+
+int cl_yaml_reads_as_string(const char *s)
+{
+	return !yaml_plain_misreads(s, strlen(s));
 }

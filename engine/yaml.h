@@ -89,10 +89,15 @@ cl_ynode *cl_ynode_new_str(const char *s);
 cl_ynode *cl_ynode_new_plain(const char *s);
 /* Appends to a SEQ; takes ownership of item. */
 void cl_ynode_push(cl_ynode *seq, cl_ynode *item);
-/* Appends a pair to a MAP; takes ownership of value. */
+/* Appends a pair to a MAP; takes ownership of value.  The key is plain
+ * unless it would then read as something else than a string. */
 void cl_ynode_set(cl_ynode *map, const char *key, cl_ynode *value);
 /* A deep copy. */
 cl_ynode *cl_ynode_dup(const cl_ynode *n);
+
+/* Does plain (unquoted) s read back as the same string?  False for
+ * numbers, booleans, null and the like. */
+int cl_yaml_reads_as_string(const char *s);
 
 /* "FILE:LINE:COL" of a node, for messages: writes into out (size n). */
 void cl_ynode_where(char *out, size_t n, const char *file, const cl_ynode *node);

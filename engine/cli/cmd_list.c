@@ -106,6 +106,10 @@ int cmd_list(cli_ctx *ctx)
 		cl_error_set(&err, CL_EINVALID, "bad period '%.20s': use YYYYH1 or YYYYH2", period);
 		return cli_fail(&err);
 	}
+	if (talent && !cl_id_valid(talent)) {
+		cl_error_set(&err, CL_EINVALID, "'%.64s' is not a valid person id", talent);
+		return cli_fail(&err);
+	}
 	f.period = period;
 	f.state = state;
 	f.talent = talent;

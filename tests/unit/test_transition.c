@@ -487,15 +487,15 @@ static void test_transition__only_the_level_reviewers_act(void **state)
 	q = req_make(CL_ACTION_APPROVE, "2022H2/t001", "tw-nanzhao", T0 + 1);
 	apply_refuse(w, r0, &q, CL_EDENIED,
 		     "2022H2/t001: only a reviewer of level 'village' may "
-		     "approve it now");
+		     "approve it now, and 'tw-nanzhao' is not one");
 	q.actor = "v-nanzhao-02";
 	apply_refuse(w, r0, &q, CL_EDENIED,
 		     "2022H2/t001: only a reviewer of level 'village' may "
-		     "approve it now");
+		     "approve it now, and 'v-nanzhao-02' is not one");
 	q.actor = "admin";
 	apply_refuse(w, r0, &q, CL_EDENIED,
 		     "2022H2/t001: only a reviewer of level 'village' may "
-		     "approve it now");
+		     "approve it now, and 'admin' is not one");
 	q.actor = "t001";
 	apply_refuse(w, r0, &q, CL_EDENIED,
 		     "2022H2/t001: nobody may approve their own record");
@@ -503,7 +503,7 @@ static void test_transition__only_the_level_reviewers_act(void **state)
 	q.comment = "no";
 	apply_refuse(w, r0, &q, CL_EDENIED,
 		     "2022H2/t001: only a reviewer of level 'village' may "
-		     "reject it now");
+		     "reject it now, and 'd-agri' is not one");
 	/* a grade where the level has none */
 	q = req_make(CL_ACTION_APPROVE, "2022H2/t001", "v-nanzhao-01", T0 + 1);
 	q.grade = "excellent";
@@ -520,7 +520,7 @@ static void test_transition__only_the_level_reviewers_act(void **state)
 	q = req_make(CL_ACTION_APPROVE, "2022H2/t001", "d-agri", T0 + 4);
 	apply_refuse(w, r0, &q, CL_EINVALID,
 		     "2022H2/t001: level 'department' needs a grade to approve "
-		     "(--grade one of: excellent, competent, basic, ...)");
+		     "(--grade one of: excellent, competent, basic, incompetent)");
 	q.grade = "superb";
 	apply_refuse(w, r0, &q, CL_EINVALID,
 		     "2022H2/t001: unknown grade 'superb' for level 'department'");
@@ -532,7 +532,7 @@ static void test_transition__only_the_level_reviewers_act(void **state)
 	q.grade = "basic";
 	apply_refuse(w, r0, &q, CL_EDENIED,
 		     "2022H2/t001: only a reviewer of level 'department' may "
-		     "approve it now");
+		     "approve it now, and 'd-water' is not one");
 	cl_record_free(r0);
 }
 

@@ -511,9 +511,9 @@ static void test_workflow__refuses_choices_on_non_list(void **state)
 	refuse(HEAD "  fields:\n    - name: summary\n      type: text\n"
 	       "      choices: [a, b]\n" LEVELS,
 	       "w.yaml:8:7: field 'summary': choices apply to lists only");
-	refuse(HEAD "  fields:\n    - name: n\n      type: integer\n"
+	refuse(HEAD "  fields:\n    - name: nn\n      type: integer\n"
 	       "      choices_from: needs\n" LEVELS,
-	       "w.yaml:8:7: field 'n': choices apply to lists only");
+	       "w.yaml:8:7: field 'nn': choices apply to lists only");
 	refuse(HEAD "  fields:\n    - name: tags\n      type: list\n"
 	       "      choices: [a]\n      choices_from: needs\n" LEVELS,
 	       "w.yaml:8:7: field 'tags': give 'choices' or 'choices_from', not both");
