@@ -121,7 +121,8 @@ int cl_message_parse(cl_message *out, const char *raw, cl_error *err)
 	for (p = first; (p = strstr(p, "\n\n")) != NULL; p++)
 		last = p;
 	out->subject = cl_xstrndup(raw, (size_t)(first - raw));
-	if (last > first)
+	/* overlapping blank lines ("\n\n\n") leave no room for a comment */
+	if (last >= first + 2)
 		out->comment = cl_xstrndup(first + 2, (size_t)(last - first - 2));
 	if ((error = message_trailers(out, last + 2, err)) < 0)
 		cl_message_release(out);

@@ -13,26 +13,6 @@
 #include "error.h"
 #include "message.h"
 
-#ifdef FUZZ_SKIP_KNOWN_BUGS
-/*
- * Long fuzzing runs only (never the replay test): skips the input that
- * crashes/message/message-parse-overlapping-blank-lines.txt reproduces, a
- * message whose last "\n\n" overlaps its first (e.g. "\n\n\n"), for which
- * cl_message_parse copies (size_t)-1 bytes.  Remove once that is fixed.
- */
-static int known_bug(const char *raw)
-{
-	const char *first = strstr(raw, "\n\n"), *last = NULL, *p;
-
-	if (!first)
-		return 0;
-	for (p = first; (p = strstr(p, "\n\n")) != NULL; p++)
-		last = p;
-	return last == first + 1;
-}
-#else
-#define known_bug(raw) 0
-#endif
 
 /* NULL-aware string equality. */
 static int same(const char *a, const char *b)
@@ -87,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cl_error err = CL_ERROR_INIT;
 	cl_message m;
 
-	if (!known_bug(text) && cl_message_parse(&m, text, &err) == 0) {
+	if (cl_message_parse(&m, text, &err) == 0) {
 		if (!m.action || !m.actor || !m.subject)
 			abort();
 		cl_message_release(&m);

@@ -105,6 +105,8 @@ static void assert_tip(fixture *f, const cl_oid *want)
 }
 
 /* Runs a shell command and returns its stdout (caller frees). */
+static char *run(const char *fmt, ...) CL_PRINTF(1, 2);
+
 static char *run(const char *fmt, ...)
 {
 	cl_buf cmd = CL_BUF_INIT, out = CL_BUF_INIT;

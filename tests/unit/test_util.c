@@ -36,7 +36,7 @@ static void date_bad(const char *s)
 	int64_t d = 777;
 
 	if (cl_date_parse(&d, s) != -1)
-		print_error("date accepted: %s\n", s);
+		print_error("date accepted: %s\n", s ? s : "(null)");
 	assert_int_equal(cl_date_parse(&d, s), -1);
 	assert_int_equal(d, 777); /* untouched */
 }
@@ -68,7 +68,7 @@ static void time_bad(const char *s)
 	int64_t v = 42;
 
 	if (cl_time_parse(&v, s) != -1)
-		print_error("time accepted: %s\n", s);
+		print_error("time accepted: %s\n", s ? s : "(null)");
 	assert_int_equal(cl_time_parse(&v, s), -1);
 	assert_int_equal(v, 42);
 }
