@@ -106,6 +106,8 @@ static void show_text(const cl_record *r, const char **ids, size_t n, int64_t du
 		       r->trail[i].actor, r->trail[i].from, r->trail[i].to,
 		       r->trail[i].grade ? "  grade: " : "",
 		       r->trail[i].grade ? r->trail[i].grade : "");
+		if (r->trail[i].comment)
+			printf("      \"%s\"\n", r->trail[i].comment);
 	}
 	if (cl_yaml_emit(&fields, r->fields, &err) == 0)
 		printf("fields:\n%s", fields.ptr);
