@@ -421,7 +421,8 @@ static int engine_catch_one(const cl_oid *commit, void *payload)
 	return 0;
 }
 
-static int engine_count(const cl_oid *commit, void *payload)
+/* A walk callback that counts commits (for progress totals). */
+int cl_count_commit(const cl_oid *commit, void *payload)
 {
 	(void)commit;
 	(*(size_t *)payload)++;
@@ -444,7 +445,7 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);
 	if (*c.prev && cl_oid_equal(&from, &tip))
 		return 0;
-	if ((error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_count,
+	if ((error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, cl_count_commit,
 				   &c.total, err)) < 0)
 		return error;
 	return cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_catch_one, &c, err);

@@ -242,9 +242,8 @@ static int import_spawn(import_child *c, const char *gitdir, cl_error *err)
 	const char *fs = getenv("CHAINLOG_FSYNC");
 	cl_buf gd = CL_BUF_INIT;
 	char *argv[10];
-	int sv[2], po[2], error;
+	int sv[2] = { -1, -1 }, po[2] = { -1, -1 }, error;
 
-	c->packdir = NULL;
 	cl_buf_printf(&gd, "%sobjects/pack", gitdir);
 	c->packdir = cl_buf_detach(&gd);
 	import_list_tmp(&c->tmp, &c->ntmp, c->packdir);
@@ -508,12 +507,16 @@ static int import_author(const cl_person **out, const cl_import *im,
 {
 	const cl_person *p = cl_people_find(im->cfg->people, req->actor);
 
-	if (!p)
-		return cl_error_set(err, CL_ENOTFOUND, "unknown person '%s'", req->actor);
-	if (!*p->name || !import_sig_ok(p->name))
-		return cl_error_set(err, CL_EINVALID,
-				    "the name of '%s' cannot be a commit author (a '<', '>' or control character)",
-				    p->id);
+	if (!p) {
+		cl_error_set(err, CL_ENOTFOUND, "unknown person '%s'", req->actor);
+		return CL_ENOTFOUND;
+	}
+	if (!*p->name || !import_sig_ok(p->name)) {
+		cl_error_set(err, CL_EINVALID,
+			     "the name of '%s' cannot be a commit author (a '<', '>' or control character)",
+			     p->id);
+		return CL_EINVALID;
+	}
 	*out = p;
 	return 0;
 }

@@ -313,13 +313,6 @@ static int verify_one(const cl_oid *commit, void *payload)
 	return 0;
 }
 
-static int verify_count(const cl_oid *commit, void *payload)
-{
-	(void)commit;
-	(*(size_t *)payload)++;
-	return 0;
-}
-
 typedef struct index_walk {
 	verify_ctx *c;       /* the verification */
 	size_t records;      /* records in the tip's tree */
@@ -386,7 +379,7 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 	c.payload = payload;
 	cl_home_no_cache(h);
 	if ((error = cl_store_tip(cl_home_store(h), &tip, err)) < 0 ||
-	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_count, &c.total, err)) < 0 ||
+	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, cl_count_commit, &c.total, err)) < 0 ||
 	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_one, &c, err)) < 0)
 		return error;
 	verify_index(&c, &tip);
