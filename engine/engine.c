@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ENGINE_RETRIES 64
@@ -35,11 +36,31 @@ struct cl_home {
 	int no_cache;          /* never use HOME/cache (verify) */
 };
 
+static double engine_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Redraws "what: done/total, rate/s, ETA" at most ten times a second. */
 void cl_progress(const char *what, size_t done, size_t total)
 {
-	if (!isatty(2) || (done % 500 && done != total))
+	static double start, last;
+	double now, rate;
+
+	if (!isatty(2) || !total)
 		return;
-	fprintf(stderr, "\r%s: %zu/%zu", what, done, total);
+	now = engine_seconds();
+	if (done <= 1)
+		start = last = now;
+	if (done != total && now - last < 0.1)
+		return;
+	last = now;
+	rate = now > start ? (double)done / (now - start) : 0;
+	fprintf(stderr, "\r%s: %zu/%zu, %.0f/s, %.0f s left   ", what, done, total, rate,
+		rate > 0 ? (double)(total - done) / rate : 0);
 	if (done == total)
 		fputc('\n', stderr);
 }
