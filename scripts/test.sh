@@ -33,8 +33,8 @@ ninja -C "$san" >/dev/null || { ninja -C "$san"; echo "0 passed, 1 failed"; exit
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export CHAINLOG_FSYNC=0
-meson test -C "$san" --print-errorlogs --num-processes 2 || true
-count "$san/meson-logs/testlog.json"
+meson test -C "$san" --print-errorlogs --num-processes 2 --logbase san || true
+count "$san/meson-logs/san.json"
 
 if [ "${CHAINLOG_TEST_QUICK:-0}" != 1 ]; then
 	vg="$here/build-valgrind"
@@ -46,12 +46,12 @@ if [ "${CHAINLOG_TEST_QUICK:-0}" != 1 ]; then
 	memcheck="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no"
 	# unit tests and the fuzz-corpus replay, each binary under memcheck
 	meson test -C "$vg" --suite unit --suite fuzz --print-errorlogs --num-processes 2 \
-		--wrapper "$memcheck" || true
-	count "$vg/meson-logs/testlog.json"
+		--wrapper "$memcheck" --logbase memcheck-unit || true
+	count "$vg/meson-logs/memcheck-unit.json"
 	# the real binary under memcheck, driven by the end-to-end scripts
 	CHAINLOG_WRAP="$memcheck" meson test -C "$vg" e2e/core e2e/refusals --print-errorlogs \
-		--timeout-multiplier 4 || true
-	count "$vg/meson-logs/testlog.json"
+		--timeout-multiplier 4 --logbase memcheck-e2e || true
+	count "$vg/meson-logs/memcheck-e2e.json"
 fi
 
 # static checks: cppcheck and clang-tidy must be clean
