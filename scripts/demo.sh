@@ -13,5 +13,5 @@ chainlog_deps
 if [ ! -f "$here/build/build.ninja" ]; then
 	meson setup "$here/build" "$here" --buildtype=release >/dev/null
 fi
-ninja -C "$here/build" >/dev/null
+ninja -C "$here/build" engine/cli/chainlog >/dev/null
 exec bash "$here/records/sample/demo-cycle.sh" "$here/build/engine/cli/chainlog" "${1:-demo-home}"
