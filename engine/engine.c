@@ -32,6 +32,7 @@ struct cl_home {
 	cl_config *cfg;        /* config at cfg_commit, or NULL */
 	cl_machine *machine;   /* compiled from cfg */
 	cl_oid cfg_key[ENGINE_NCONFIG]; /* blob ids cfg was loaded from */
+	cl_oid cfg_tree;       /* the config/ tree id cfg was loaded from */
 	int has_cfg;           /* cfg/machine are valid */
 	int no_cache;          /* never use HOME/cache (verify) */
 };
@@ -210,15 +211,22 @@ static int engine_config_load(cl_config **cfg, cl_home *h, const cl_oid *commit,
  * config files differ from the cached ones. */
 int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
 {
-	cl_oid ids[ENGINE_NCONFIG];
+	cl_oid ids[ENGINE_NCONFIG], tree;
 	cl_config *cfg = NULL;
 	cl_machine *m = NULL;
 	int error;
 
+	/* one lookup when config/ did not change, as for most commits */
+	if ((error = cl_store_dir_id(h->store, commit, "config", &tree, err)) < 0)
+		return error;
+	if (h->has_cfg && cl_oid_equal(&tree, &h->cfg_tree))
+		return 0;
 	if ((error = engine_config_ids(ids, h, commit, err)) < 0)
 		return error;
-	if (h->has_cfg && !memcmp(ids, h->cfg_key, sizeof(ids)))
+	if (h->has_cfg && !memcmp(ids, h->cfg_key, sizeof(ids))) {
+		h->cfg_tree = tree;
 		return 0;
+	}
 	if ((error = engine_config_load(&cfg, h, commit, ids, err)) < 0)
 		return error;
 	assert(cfg);
@@ -231,6 +239,7 @@ int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
 	h->cfg = cfg;
 	h->machine = m;
 	memcpy(h->cfg_key, ids, sizeof(ids));
+	h->cfg_tree = tree;
 	h->has_cfg = 1;
 	return 0;
 }
@@ -390,13 +399,10 @@ static int engine_apply_body(cl_home *h, const cl_oid *commit, const cl_commit_i
 	return error;
 }
 
-/* Applies one commit in one index transaction, provided the index is
- * still at `prev` (another process may be catching up the same commits;
- * then CL_EMOVED tells the caller to start over from the new head). */
-static int engine_apply(cl_home *h, const cl_oid *commit, const char *prev,
-			cl_error *err)
+/* Applies one commit's changes inside the open index transaction. */
+static int engine_apply(cl_home *h, const cl_oid *commit, cl_error *err)
 {
-	char hex[CL_OID_HEXSZ + 1], head[CL_OID_HEXSZ + 1];
+	char hex[CL_OID_HEXSZ + 1];
 	cl_commit_info ci = { 0 };
 	cl_message msg = { 0 };
 	int error;
@@ -404,41 +410,78 @@ static int engine_apply(cl_home *h, const cl_oid *commit, const char *prev,
 	cl_oid_fmt(hex, commit);
 	if ((error = cl_store_commit_info(h->store, commit, &ci, err)) < 0)
 		return error;
-	if ((error = cl_message_parse(&msg, ci.message, err)) < 0) {
+	if ((error = cl_message_parse(&msg, ci.message, err)) < 0)
 		cl_error_prefix(err, "commit %s", hex);
-		goto done;
-	}
-	if ((error = cl_index_begin(h->index, err)) < 0)
-		goto done;
-	if ((error = cl_index_head(h->index, head, err)) < 0 ||
-	    (strcmp(head, prev) && (error = CL_EMOVED) < 0) ||
-	    (error = engine_apply_body(h, commit, &ci, &msg, hex, err)) < 0 ||
-	    (cl_fault("during-index"), 0) ||
-	    (error = cl_index_commit(h->index, hex, err)) < 0)
-		cl_index_rollback(h->index);
-done:
+	else
+		error = engine_apply_body(h, commit, &ci, &msg, hex, err);
 	cl_message_release(&msg);
 	cl_commit_info_release(&ci);
 	return error;
 }
 
+/* Commits applied per index transaction when catching up a long way. */
+#define ENGINE_BATCH 256
+
 typedef struct catch_ctx {
 	cl_home *h;     /* the home */
 	char prev[CL_OID_HEXSZ + 1]; /* the index head before the next commit */
+	int in_txn;     /* an index transaction is open */
+	size_t batch;   /* commits applied in it */
 	size_t done;    /* commits applied */
 	size_t total;   /* commits to apply, for progress */
 	cl_error *err;  /* where errors go */
 } catch_ctx;
 
+/*
+ * Opens an index transaction that extends c->prev.  Another process may
+ * be catching up the same commits: when the head is no longer c->prev,
+ * CL_EMOVED tells the caller to start over from the new head.
+ */
+static int engine_batch_begin(catch_ctx *c)
+{
+	char head[CL_OID_HEXSZ + 1];
+	int error;
+
+	if ((error = cl_index_begin(c->h->index, c->err)) < 0)
+		return error;
+	if ((error = cl_index_head(c->h->index, head, c->err)) < 0 ||
+	    (strcmp(head, c->prev) && (error = CL_EMOVED) < 0)) {
+		cl_index_rollback(c->h->index);
+		return error;
+	}
+	c->in_txn = 1;
+	c->batch = 0;
+	return 0;
+}
+
+/* Records the head and commits the open transaction. */
+static int engine_batch_end(catch_ctx *c)
+{
+	int error;
+
+	cl_fault("during-index");
+	c->in_txn = 0;
+	if ((error = cl_index_commit(c->h->index, c->prev, c->err)) < 0)
+		cl_index_rollback(c->h->index);
+	return error;
+}
+
 static int engine_catch_one(const cl_oid *commit, void *payload)
 {
 	catch_ctx *c = payload;
-	int error = engine_apply(c->h, commit, c->prev, c->err);
+	int error;
 
-	if (error)
+	if (!c->in_txn && (error = engine_batch_begin(c)) < 0)
 		return error;
+	if ((error = engine_apply(c->h, commit, c->err)) < 0) {
+		cl_index_rollback(c->h->index);
+		c->in_txn = 0;
+		return error;
+	}
 	cl_oid_fmt(c->prev, commit);
 	cl_progress("indexing", ++c->done, c->total);
+	if (++c->batch >= ENGINE_BATCH)
+		return engine_batch_end(c);
 	return 0;
 }
 
@@ -452,7 +495,7 @@ int cl_count_commit(const cl_oid *commit, void *payload)
 
 static int engine_catch_up_once(cl_home *h, cl_error *err)
 {
-	catch_ctx c = { h, "", 0, 0, err };
+	catch_ctx c = { h, "", 0, 0, 0, 0, err };
 	cl_oid tip, from;
 	int error;
 
@@ -469,7 +512,12 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 	if ((error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, cl_count_commit,
 				   &c.total, err)) < 0)
 		return error;
-	return cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_catch_one, &c, err);
+	error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_catch_one, &c, err);
+	if (!error && c.in_txn)
+		error = engine_batch_end(&c);
+	if (error && c.in_txn)
+		cl_index_rollback(h->index);
+	return error;
 }
 
 int cl_home_catch_up(cl_home *h, cl_error *err)

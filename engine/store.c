@@ -217,9 +217,13 @@ static int store_setup(cl_error *err)
 
 	if (git_libgit2_init() < 0)
 		return store_fail(err, CL_ESTORE, "cannot initialize libgit2");
+	/* Bounded memory for long walks (verify, reindex): libgit2 would
+	 * otherwise keep up to 256 MB of objects cached and map whole packs. */
 	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, durable) < 0 ||
 	    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1) < 0 ||
-	    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1) < 0) {
+	    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 << 20)) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(128 << 20)) < 0) {
 		store_fail(err, CL_ESTORE, "cannot configure libgit2");
 		git_libgit2_shutdown();
 		return CL_ESTORE;
@@ -371,6 +375,33 @@ static int store_commit_tree(git_tree **out, cl_store *st, const cl_oid *commit,
 	}
 	git_commit_free(c);
 	return error;
+}
+
+int cl_store_dir_id(cl_store *st, const cl_oid *commit, const char *path,
+		    cl_oid *out, cl_error *err)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int error;
+
+	if ((error = store_check_path(path, err)) < 0 ||
+	    (error = store_commit_tree(&tree, st, commit, err)) < 0)
+		goto done;
+	if ((error = git_tree_entry_bypath(&entry, tree, path)) < 0 ||
+	    git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+		error = cl_error_set(err, CL_ENOTFOUND, "cannot find directory '%s'", path);
+		goto done;
+	}
+	store_from_git(out, git_tree_entry_id(entry));
+done:
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return error;
+}
+
+int cl_store_verify_hashes(int on)
+{
+	return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on) < 0 ? CL_ESTORE : 0;
 }
 
 int cl_store_path_id(cl_store *st, const cl_oid *commit, const char *path,

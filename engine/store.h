@@ -58,6 +58,19 @@ int cl_store_tip(cl_store *st, cl_oid *out, cl_error *err);
 int cl_store_path_id(cl_store *st, const cl_oid *commit, const char *path,
 		     cl_oid *out, cl_error *err);
 
+/* The tree id of directory path in commit's tree; CL_ENOTFOUND when
+ * there is none. */
+int cl_store_dir_id(cl_store *st, const cl_oid *commit, const char *path,
+		    cl_oid *out, cl_error *err);
+
+/*
+ * Re-hash every object read (libgit2's strict hash verification).  Off by
+ * default: zlib's checksums already catch a damaged object, and re-hashing
+ * every tree on a path doubles the cost of a read.  verify turns it on;
+ * `git fsck --strict` checks every object of the history.
+ */
+int cl_store_verify_hashes(int on);
+
 /* Appends the blob's bytes to out. */
 int cl_store_read_blob(cl_store *st, const cl_oid *blob, cl_buf *out,
 		       cl_error *err);

@@ -378,6 +378,7 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 	c.report = report;
 	c.payload = payload;
 	cl_home_no_cache(h);
+	cl_store_verify_hashes(1);
 	if ((error = cl_store_tip(cl_home_store(h), &tip, err)) < 0 ||
 	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, cl_count_commit, &c.total, err)) < 0 ||
 	    (error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_one, &c, err)) < 0)
