@@ -14,10 +14,11 @@ if ! cppcheck --enable=warning,portability,performance --std=c11 --quiet \
 	echo "cppcheck: findings above"
 	status=1
 fi
-if ! clang-tidy --quiet -p "$build" $srcs 2>/dev/null | grep -E 'warning|error' ; then
-	:
-else
-	echo "clang-tidy: findings above"
+tidy_out=$(clang-tidy --quiet -p "$build" $srcs 2>/dev/null)
+tidy_status=$?
+if [ "$tidy_status" -ne 0 ] || printf '%s\n' "$tidy_out" | grep -q ': \(warning\|error\):'; then
+	printf '%s\n' "$tidy_out" | grep -E ': (warning|error):'
+	echo "clang-tidy: findings above (exit $tidy_status)"
 	status=1
 fi
 [ "$status" -eq 0 ] && echo "lint: cppcheck and clang-tidy clean"
