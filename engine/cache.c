@@ -375,7 +375,7 @@ static cl_people *unpack_people(rd *r, size_t nunits)
 			cl_strmap_put(&people->byid, people->people[i].id, i);
 	}
 	if (!r->bad)
-		cl_people_index_roles(people);
+		cl_people_index_roles(people, nunits);
 	return people;
 }
 

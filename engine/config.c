@@ -270,8 +270,7 @@ int cl_config_reviewers(size_t **idx, size_t *n, const cl_config *cfg,
 			size_t level, const cl_person *talent)
 {
 	const cl_level *l = &cfg->workflow->levels[level];
-	const size_t *holders;
-	size_t unit, k;
+	size_t unit;
 
 	*idx = NULL;
 	*n = 0;
@@ -281,12 +280,7 @@ int cl_config_reviewers(size_t **idx, size_t *n, const cl_config *cfg,
 					      : talent->talent->dispatched_by;
 	if (l->unit_type)
 		unit = cl_org_ancestor(cfg->org, unit, l->unit_type);
-	if (unit == CL_NONE || !(holders = cl_people_holders(cfg->people, l->role, unit)))
-		return 0;
-	for (k = 0; holders[k] != CL_NONE; k++)
-		;
-	*idx = cl_xcalloc(k, sizeof(size_t));
-	memcpy(*idx, holders, k * sizeof(size_t));
-	*n = k;
+	if (unit != CL_NONE)
+		cl_people_holders(idx, n, cfg->people, l->role, unit);
 	return 0;
 }

@@ -107,10 +107,10 @@ typedef struct cl_people {
 	cl_person *people; /* in file order */
 	size_t npeople;    /* entries in people */
 	cl_strmap byid;    /* person id -> index */
-	cl_strmap byrole;  /* "role\x1funit-index" -> index into holders */
-	char **role_keys;  /* the keys of byrole, owned */
-	size_t **holders;  /* per key: person indexes, CL_NONE-terminated */
-	size_t nrolekeys;  /* entries in role_keys and holders */
+	size_t *at_unit;   /* role holders grouped by unit: person indexes */
+	size_t *at_role;   /* ... and, in step, the index of the role held */
+	size_t *unit_start;/* unit u's holders are [unit_start[u], unit_start[u+1]) */
+	size_t nunits;     /* units covered by unit_start (org size) */
 } cl_people;
 
 int cl_people_load(cl_people **out, const char *file, const char *data,
@@ -118,11 +118,12 @@ int cl_people_load(cl_people **out, const char *file, const char *data,
 void cl_people_free(cl_people *people);
 const cl_person *cl_people_find(const cl_people *people, const char *id);
 int cl_person_has_role(const cl_person *p, const char *role, size_t unit);
-/* Builds byrole from the people's roles (the loaders call it). */
-void cl_people_index_roles(cl_people *people);
-/* The people holding role at unit: a CL_NONE-terminated list of person
- * indexes (borrowed), or NULL when nobody does. */
-const size_t *cl_people_holders(const cl_people *people, const char *role, size_t unit);
+/* Groups the role holders by unit (the loaders call it). */
+void cl_people_index_roles(cl_people *people, size_t nunits);
+/* The people holding role at unit, as person indexes into idx (caller
+ * frees); *n is 0 when nobody does. */
+void cl_people_holders(size_t **idx, size_t *n, const cl_people *people,
+		       const char *role, size_t unit);
 int cl_person_has_role_anywhere(const cl_person *p, const char *role);
 const char *cl_mode_name(cl_mode m);
 

@@ -56,56 +56,51 @@ int cl_person_has_role_anywhere(const cl_person *p, const char *role)
 	return 0;
 }
 
-static void people_role_key(cl_buf *b, const char *role, size_t unit)
+/* A counting sort of every (person, role) by unit: two passes, no hashing,
+ * so it stays cheap for a province of people. */
+void cl_people_index_roles(cl_people *people, size_t nunits)
 {
-	cl_buf_clear(b);
-	cl_buf_printf(b, "%s\x1f%zu", role, unit);
-}
+	size_t i, j, total = 0, *fill;
 
-/* Appends person i to the holders of key. */
-static void people_add_holder(cl_people *people, const char *key, size_t i)
-{
-	size_t k = cl_strmap_get(&people->byrole, key), n;
-
-	if (k == CL_NONE) {
-		k = people->nrolekeys++;
-		people->role_keys = cl_xrealloc(people->role_keys, cl_xmul(k + 1, sizeof(char *)));
-		people->holders = cl_xrealloc(people->holders, cl_xmul(k + 1, sizeof(size_t *)));
-		people->role_keys[k] = cl_xstrdup(key);
-		people->holders[k] = NULL;
-		cl_strmap_put(&people->byrole, people->role_keys[k], k);
-	}
-	for (n = 0; people->holders[k] && people->holders[k][n] != CL_NONE; n++)
-		;
-	people->holders[k] = cl_xrealloc(people->holders[k], cl_xmul(n + 2, sizeof(size_t)));
-	people->holders[k][n] = i;
-	people->holders[k][n + 1] = CL_NONE;
-}
-
-void cl_people_index_roles(cl_people *people)
-{
-	cl_buf key = CL_BUF_INIT;
-	size_t i, j;
-
+	people->nunits = nunits;
+	people->unit_start = cl_xcalloc(nunits + 1, sizeof(size_t));
+	for (i = 0; i < people->npeople; i++)
+		for (j = 0; j < people->people[i].nroles; j++, total++)
+			people->unit_start[people->people[i].roles[j].unit + 1]++;
+	for (i = 0; i < nunits; i++)
+		people->unit_start[i + 1] += people->unit_start[i];
+	people->at_unit = cl_xcalloc(total, sizeof(size_t));
+	people->at_role = cl_xcalloc(total, sizeof(size_t));
+	fill = cl_xcalloc(nunits + 1, sizeof(size_t));
+	memcpy(fill, people->unit_start, (nunits + 1) * sizeof(size_t));
 	for (i = 0; i < people->npeople; i++) {
-		const cl_person *p = &people->people[i];
-		for (j = 0; j < p->nroles; j++) {
-			people_role_key(&key, p->roles[j].role, p->roles[j].unit);
-			people_add_holder(people, key.ptr, i);
+		for (j = 0; j < people->people[i].nroles; j++) {
+			size_t k = fill[people->people[i].roles[j].unit]++;
+			people->at_unit[k] = i;
+			people->at_role[k] = j;
 		}
 	}
-	cl_buf_release(&key);
+	free(fill);
 }
 
-const size_t *cl_people_holders(const cl_people *people, const char *role, size_t unit)
+void cl_people_holders(size_t **idx, size_t *n, const cl_people *people,
+		       const char *role, size_t unit)
 {
-	cl_buf key = CL_BUF_INIT;
-	size_t k;
+	size_t k, end;
 
-	people_role_key(&key, role, unit);
-	k = cl_strmap_get(&people->byrole, key.ptr);
-	cl_buf_release(&key);
-	return k == CL_NONE ? NULL : people->holders[k];
+	*idx = NULL;
+	*n = 0;
+	if (unit >= people->nunits)
+		return;
+	end = people->unit_start[unit + 1];
+	for (k = people->unit_start[unit]; k < end; k++) {
+		const cl_person *p = &people->people[people->at_unit[k]];
+		if (strcmp(p->roles[people->at_role[k]].role, role))
+			continue;
+		if (!*idx)
+			*idx = cl_xcalloc(end - k, sizeof(size_t));
+		(*idx)[(*n)++] = people->at_unit[k];
+	}
 }
 
 void cl_people_free(cl_people *people)
@@ -114,13 +109,9 @@ void cl_people_free(cl_people *people)
 
 	if (!people)
 		return;
-	for (i = 0; i < people->nrolekeys; i++) {
-		free(people->role_keys[i]);
-		free(people->holders[i]);
-	}
-	free(people->role_keys);
-	free(people->holders);
-	cl_strmap_release(&people->byrole);
+	free(people->at_unit);
+	free(people->at_role);
+	free(people->unit_start);
 	for (i = 0; i < people->npeople; i++) {
 		cl_person *p = &people->people[i];
 		free(p->id);
@@ -301,7 +292,7 @@ int cl_people_load(cl_people **out, const char *file, const char *data,
 	for (i = 0; i < list->n; i++)
 		if ((error = people_load_one(people, &s, org, list->items[i])) < 0)
 			goto done;
-	cl_people_index_roles(people);
+	cl_people_index_roles(people, org->nunits);
 	*out = people;
 	people = NULL;
 done:
