@@ -411,7 +411,7 @@ struct cl_import {
 	const cl_machine *m;        /* its machine */
 	cl_oid base;                /* the tip at begin */
 	char base_hex[CL_OID_HEXSZ + 1];
-	int64_t last_time;          /* the latest request's time */
+	int64_t last_time;          /* the latest request's time (at first, the tip's) */
 	size_t n;                   /* transitions queued */
 	import_map records;         /* records touched so far */
 	cl_buf stream;              /* not yet sent to the child */
@@ -438,6 +438,20 @@ size_t cl_import_count(const cl_import *im)
 	return im->n;
 }
 
+/* The time of commit tip: imported commits may not be dated before it
+ * (verify checks that no commit is dated before its parent). */
+static int import_tip_time(int64_t *out, cl_home *h, const cl_oid *tip, cl_error *err)
+{
+	cl_commit_info ci = { 0 };
+	int error;
+
+	if ((error = cl_store_commit_info(cl_home_store(h), tip, &ci, err)) < 0)
+		return error;
+	*out = ci.time;
+	cl_commit_info_release(&ci);
+	return 0;
+}
+
 int cl_import_begin(cl_import **out, cl_home *h, cl_error *err)
 {
 	cl_import *im = cl_xcalloc(1, sizeof(*im));
@@ -448,6 +462,7 @@ int cl_import_begin(cl_import **out, cl_home *h, cl_error *err)
 	im->child.in = im->child.out = im->child.errfd = -1;
 	cl_buf_init(&im->stream);
 	if ((error = cl_home_tip(h, &im->base, err)) < 0 ||
+	    (error = import_tip_time(&im->last_time, h, &im->base, err)) < 0 ||
 	    (error = cl_home_config(&im->cfg, &im->m, h, err)) < 0 ||
 	    (error = import_spawn(&im->child, cl_store_path(cl_home_store(h)), err)) < 0) {
 		import_free(im);
@@ -465,14 +480,18 @@ static int import_check_time(const cl_import *im, const cl_request *req, cl_erro
 	if (req->time < 0)
 		return cl_error_set(err, CL_EINVALID, "%s: a time before 1970 cannot be imported",
 				    req->record_id);
-	if (im->n && req->time < im->last_time) {
-		cl_time_format(t, req->time);
-		cl_time_format(last, im->last_time);
+	if (req->time >= im->last_time)
+		return 0;
+	cl_time_format(t, req->time);
+	cl_time_format(last, im->last_time);
+	if (!im->n)
 		return cl_error_set(err, CL_EINVALID,
-				    "%s: time %s is before the previous transition's %s (times must not decrease)",
-				    req->record_id, t, last);
-	}
-	return 0;
+				    "%s: time %s is before the history's last commit, %s (the history's "
+				    "times never go backwards: import past periods into a home whose "
+				    "last commit is older)", req->record_id, t, last);
+	return cl_error_set(err, CL_EINVALID,
+			    "%s: time %s is before the previous transition's %s (times must not decrease)",
+			    req->record_id, t, last);
 }
 
 /* The record as the import left it, or as the tip holds it, or NULL. */

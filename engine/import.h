@@ -23,8 +23,11 @@
  * transition, say) kills the child and leaves the home as it was.
  *
  * Times: each request carries its historical time (req->time), which
- * must not decrease from one request to the next.  The configuration is
- * the one at the tip; an import never changes it.
+ * must not decrease from one request to the next, nor be before the tip's
+ * commit (verify checks that no commit is dated before its parent): past
+ * periods go into a home whose last commit is older than them, e.g. one
+ * initialised for the migration.  The configuration is the one at the
+ * tip; an import never changes it.
  *
  * This is the engine's only user of a child process.  It does not include
  * git2.h or sqlite3.h: git objects are written by the child, refs moved

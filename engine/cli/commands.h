@@ -115,7 +115,9 @@ int cmd_batch(cli_ctx *ctx);
 	"   \"time\":\"2022-12-20T09:00:00Z\",\"grade\":\"excellent\",\"comment\":\"...\"}\n" \
 	"and reject / withdraw like approve.  Every line is decided as the\n" \
 	"command of that name would decide it, under the configuration at the\n" \
-	"tip; times must not decrease.  The first bad line refuses the whole\n" \
+	"tip; times must not decrease, nor come before the history's last\n" \
+	"commit (so past periods go into a home initialised before them).\n" \
+	"The first bad line refuses the whole\n" \
 	"import (FILE:LINE and the rule) and nothing changes.  The commits are\n" \
 	"written by git fast-import and are ordinary history for 'verify'.\n" \
 	"--json prints {ok, imported, commit} or {ok, line, status, error}.\n"

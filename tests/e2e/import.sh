@@ -9,7 +9,8 @@
 #     no temporary ref is left, and the commits are byte for byte those
 #     that `chainlog submit/approve` make at the same times.
 #  2. A bad line (unknown person, bad grade, a reviewer of the wrong
-#     level, a time going backwards, not JSON) refuses the whole import,
+#     level, a time going backwards or before the history's last commit,
+#     not JSON) refuses the whole import,
 #     naming the line and the rule: same tip, same index counts, no
 #     temporary ref or pack file left.
 #  3. When the branch moves during an import (another writer), the import
@@ -113,6 +114,9 @@ refused "wrong level" 101 \
 refused "time backwards" 101 \
 	'{"action":"approve","as":"v-'"$(serves t030)"'","record":"2023H1/t030","time":"2023-01-01T08:00:00Z"}' \
 	3 "times must not decrease"
+refused "before the last commit" 1 \
+	'{"action":"submit","as":"t001","period":"2023H1","time":"2022-12-01T00:00:00Z","log":{"summary":"x","days_in_village":1}}' \
+	3 "before the history's last commit"
 refused "not JSON" 101 '{"action":"approve",' 3 "not JSON"
 refused "unknown key" 101 \
 	'{"action":"approve","as":"v-'"$(serves t030)"'","record":"2023H1/t030","time":"2023-06-06T09:00:00Z","grde":"x"}' \

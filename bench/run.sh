@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# run.sh - chainlog's benchmark suite, in one command:
+#
+#   bench/run.sh [--history N] [--samples K] [--work DIR] [--quick] [--keep]
+#
+#   --history N  records in the big history (default 200000); the suite
+#                also measures at 1000 and N/2 records.  1M: --history
+#                1000000 (about 5x the default's 21 minutes, mostly the
+#                index catch-up of the imports, verify and reindex; and
+#                ~1 GB of disk in DIR)
+#   --samples K  runs per timed command, medians reported (default 11)
+#   --work DIR   scratch space, several GB at 1M (default /tmp/chainlog-bench)
+#   --quick      --history 20000 --samples 5, to try the suite out
+#   --keep       keep DIR afterwards
+#   --results D  where results.json and results.md go (default bench/results)
+#
+# Writes bench/results/results.json and bench/results/results.md (the
+# table docs/PERFORMANCE.md quotes), with medians, ratios and a PASS/FAIL
+# mark per target; the suite itself never fails on a missed target.  Every
+# comparison is measured in the same run, on the same machine.  Progress
+# goes to stderr when it is a terminal.  Needs git, sqlite3, cc,
+# pkg-config, libgit2-dev (scripts/deps.sh installs them), meson/ninja for
+# the build unless CHAINLOG names a built binary.
+#
+# What is measured (docs/PERFORMANCE.md explains each number):
+#  - a synthetic province (bench/gen-province.sh: 120 counties, 9,960
+#    talents) and the bundled sample (83 talents), same workflow;
+#  - histories of 1k, N/2 and N records made by `chainlog import` (one
+#    submission per record, all pending at the village level);
+#  - one durable transition through the CLI (a village approval: process
+#    start, config load, authorize, commit, fsync, index) at each size and
+#    with the sample config; `chainlog batch` and `batch --group 32`;
+#  - the peers: bench/peers/naive.sh (git CLI + sqlite3 CLI), git
+#    fast-import fed the same commits as the import, bench/floor/floor.c
+#    (minimal libgit2 commit + CAS, with and without fsync);
+#  - verify vs `git log --raw`, reindex vs `git log --format=%(trailers)`
+#    (time and peak RSS), reads (show, queue, list --period) vs --version,
+#    and repository bytes per transition after `git gc`.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+HISTORY=200000
+SAMPLES=11
+WORK=/tmp/chainlog-bench
+KEEP=0
+out=$here/results
+while [ $# -gt 0 ]; do
+	case $1 in
+	--history) HISTORY=$2; shift 2 ;;
+	--samples) SAMPLES=$2; shift 2 ;;
+	--work) WORK=$2; shift 2 ;;
+	--quick) HISTORY=20000; SAMPLES=5; shift ;;
+	--keep) KEEP=1; shift ;;
+	--results) out=$2; shift 2 ;;
+	-h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+[ "$HISTORY" -ge 4000 ] || { echo "run.sh: --history must be at least 4000" >&2; exit 2; }
+SMALL=1000
+MID=$((HISTORY / 2))
+NAIVE_SAMPLES=$(( SAMPLES < 7 ? SAMPLES : 7 ))
+BATCH_LINES=100
+GROUP_LINES=960
+log=$WORK/run.log
+tty=0; [ -t 2 ] && tty=1
+t_start=${EPOCHREALTIME/./}
+unset CHAINLOG_FSYNC # durable: what users get
+# The history's times never go backwards (verify checks it), and the
+# imports bring past periods: homes are initialised on 2015-01-01, and the
+# transitions measured between two imports are dated at their parent's
+# time (CHAINLOG_NOW=1, which the engine raises to the tip's time) so that
+# the next import's periods still come after them.
+export CHAINLOG_NOW=1
+EPOCH_2015=1420070400
+
+rm -rf "$WORK"
+mkdir -p "$WORK/bin" "$out" || exit 1
+: >"$log"
+[ "$KEEP" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+
+# ---- helpers -------------------------------------------------------------
+
+step_no=0
+step() { # progress, on a terminal only
+	step_no=$((step_no + 1))
+	echo "== $step_no. $*" >>"$log"
+	[ "$tty" = 1 ] || return 0
+	local s=$(( (${EPOCHREALTIME/./} - t_start) / 1000000 ))
+	printf '[%2d:%02d] %d. %s\n' $((s / 60)) $((s % 60)) "$step_no" "$*" >&2
+}
+die() { echo "run.sh: $*" >&2; tail -n 20 "$log" >&2; exit 1; }
+us() { echo "${EPOCHREALTIME/./}"; }
+median() { sort -n | awk '{a[NR] = $1} END {if (!NR) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+ms() { awk -v x="$1" 'BEGIN {printf "%.1f", x / 1000}'; } # us -> ms
+div() { awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.2f", a / b}'; }
+
+declare -A M # metric -> value
+metric() { M[$1]=$2; echo "metric $1 = $2" >>"$log"; }
+
+# times each run of "$@" (K times); the median in microseconds
+timed() { # $1: K, rest: command (output discarded)
+	local k=$1 i t0 t1
+	shift
+	for ((i = 0; i < k; i++)); do
+		t0=$(us); "$@" >/dev/null 2>>"$log"; t1=$(us)
+		echo $((t1 - t0))
+	done | median
+}
+
+# peak RSS and wall time of one command, "SECONDS KB" in file $1: GNU
+# time when there is one, else bench/maxrss.c (wait4's ru_maxrss)
+if command -v /usr/bin/time >/dev/null 2>&1; then
+	rss_run() { # $1: result file, rest: command
+		local f=$1 st; shift
+		/usr/bin/time -f '%e %M' -o "$f.t" "$@" >/dev/null 2>>"$log"; st=$?
+		tail -n 1 "$f.t" >"$f" # after "Command exited with non-zero status"
+		return $st
+	}
+else
+	rss_run() { local f=$1; shift; "$WORK/bin/maxrss" "$f" "$@" >/dev/null 2>>"$log"; }
+fi
+
+cl() { "$CL" -C "$PH" "$@"; }
+commits() { git --git-dir="$1/history.git" rev-list --count main; }
+
+# "PERIOD/TALENT v-VILLAGE" for each submission line of a JSONL file
+targets() {
+	sed -n 's/.*"as":"\([^"]*\)","period":"\([^"]*\)".*"summary":"Served \([^ ]*\) in.*/\2\/\1 v-\3/p' "$1"
+}
+
+# K durable CLI approvals of the targets on lines FROM.. of file $2, home $1
+cli_approvals() { # $1: home, $2: targets file, $3: first line, $4: K
+	local home=$1 id who t0 t1
+	sed -n "$3,$(($3 + $4 - 1))p" "$2" | while read -r id who; do
+		t0=$(us)
+		"$CL" -C "$home" approve --as "$who" "$id" >/dev/null 2>>"$log" || echo "approve $id failed" >>"$log"
+		t1=$(us)
+		echo $((t1 - t0))
+	done | median
+}
+
+import_chunk() { # $1: home, $2: file; sets IMPORT_SEC, IMPORT_KB
+	# maxrss leaves stderr alone: the import's own progress shows on a terminal
+	"$WORK/bin/maxrss" "$WORK/import.rss" "$CL" -C "$1" import "$2" >>"$log" ||
+		die "import of $2 failed"
+	read -r IMPORT_SEC IMPORT_KB <"$WORK/import.rss"
+}
+
+# ---- 1. build --------------------------------------------------------------
+step "build chainlog, floor and maxrss"
+if [ -z "${CHAINLOG:-}" ]; then
+	BUILD=${BUILD:-/tmp/bench-build}
+	[ -d "$BUILD" ] || meson setup "$BUILD" "$src" --buildtype=release >>"$log" 2>&1 ||
+		die "meson setup failed"
+	ninja -C "$BUILD" engine/cli/chainlog >>"$log" 2>&1 || die "build failed"
+	CHAINLOG=$BUILD/engine/cli/chainlog
+fi
+CL=$CHAINLOG
+cc -O2 "$here/floor/floor.c" $(pkg-config --cflags --libs libgit2) -o "$WORK/bin/floor" 2>>"$log" ||
+	die "cannot build bench/floor/floor.c"
+cc -O2 "$here/maxrss.c" -o "$WORK/bin/maxrss" 2>>"$log" || die "cannot build bench/maxrss.c"
+if "$CL" batch --help >/dev/null 2>&1; then HAVE_BATCH=1; else HAVE_BATCH=0; fi
+
+# ---- 2. data ---------------------------------------------------------------
+step "generate the province and $HISTORY submissions"
+# 9,960 talents file twice a year: terms long enough for HISTORY records
+last_year=$((2015 + (HISTORY + 19919) / 19920 - 1))
+sh "$here/gen-province.sh" "$WORK/prov" 120 2015-01-01 "$last_year-12-31" || die "gen-province failed"
+periods=""
+for y in $(seq 2015 "$last_year"); do periods="$periods ${y}H1 ${y}H2"; done
+sh "$here/gen-transitions.sh" "$WORK/prov" "$periods" 1 | head -n "$HISTORY" >"$WORK/all.jsonl"
+[ "$(wc -l <"$WORK/all.jsonl")" -eq "$HISTORY" ] || die "could not generate $HISTORY submissions"
+sed -n "1,${SMALL}p" "$WORK/all.jsonl" >"$WORK/c1.jsonl"
+sed -n "$((SMALL + 1)),${MID}p" "$WORK/all.jsonl" >"$WORK/c2.jsonl"
+sed -n "$((MID + 1)),${HISTORY}p" "$WORK/all.jsonl" >"$WORK/c3.jsonl"
+for c in c1 c2 c3; do tac "$WORK/$c.jsonl" | targets /dev/stdin >"$WORK/$c.targets"; done
+sh "$here/gen-transitions.sh" "$src/records/sample" "2022H2 2023H1" 1 >"$WORK/sample.jsonl"
+tac "$WORK/sample.jsonl" | targets /dev/stdin >"$WORK/sample.targets"
+
+# ---- 3. the sample config --------------------------------------------------
+step "sample config: $(wc -l <"$WORK/sample.jsonl") records, $SAMPLES CLI approvals"
+SH=$WORK/sample-home
+CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$SH" --sample >>"$log" || die "init --sample failed"
+import_chunk "$SH" "$WORK/sample.jsonl"
+metric cli_sample_us "$(cli_approvals "$SH" "$WORK/sample.targets" 1 "$SAMPLES")"
+
+# ---- 4. province, 1k records -------------------------------------------------
+step "province config: import $SMALL records, $SAMPLES CLI approvals"
+PH=$WORK/home
+t0=$(us); CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$PH" --config "$WORK/prov" >>"$log" || die "init --config failed"
+metric init_province_us $(( $(us) - t0 ))
+import_chunk "$PH" "$WORK/c1.jsonl"
+metric cli_1k_us "$(cli_approvals "$PH" "$WORK/c1.targets" 1 "$SAMPLES")"
+rss_run "$WORK/v.rss" "$CL" -C "$PH" verify; metric verify_1k_exit "$?"
+read -r s kb <"$WORK/v.rss"; metric verify_1k_kb "$kb"
+rss_run "$WORK/r.rss" "$CL" -C "$PH" reindex; read -r s kb <"$WORK/r.rss"
+metric reindex_1k_kb "$kb"
+
+step "naive peer at $SMALL records ($NAIVE_SAMPLES transitions)"
+bash "$here/peers/naive.sh" setup "$PH/history.git" "$WORK/naive1k" >>"$log" 2>&1 || die "naive setup failed"
+paths=$(sed -n "$((SAMPLES + 1)),$((SAMPLES + NAIVE_SAMPLES))p" "$WORK/c1.targets" |
+	while read -r id who; do git -C "$WORK/naive1k/repo" ls-files "records/${id%/*}/*/${id#*/}.yaml"; done)
+metric naive_1k_us "$(bash "$here/peers/naive.sh" run "$WORK/naive1k" $paths 2>>"$log" | median)"
+rm -rf "$WORK/naive1k"
+
+# ---- 5. import vs fast-import, to MID records --------------------------------
+n2=$(wc -l <"$WORK/c2.jsonl")
+step "import $n2 records (to $MID) and git fast-import of the same commits"
+# A copy of the home as it is before the import: fast-import writes the
+# import's commits into its history, and its index then catches up over
+# exactly those commits, which measures the catch-up inside the import.
+cp -a "$PH" "$WORK/base"
+before=$(git --git-dir="$PH/history.git" rev-parse main)
+import_chunk "$PH" "$WORK/c2.jsonl"
+metric import_n "$n2"
+metric import_sec "$IMPORT_SEC"
+metric import_kb "$IMPORT_KB"
+git --git-dir="$PH/history.git" fast-export --reference-excluded-parents main "^$before" >"$WORK/fe.stream" 2>>"$log"
+t0=$(us)
+git -c core.fsync=objects,pack-metadata --git-dir="$WORK/base/history.git" fast-import --quiet --force \
+	<"$WORK/fe.stream" 2>>"$log" || die "git fast-import failed"
+metric fastimport_sec "$(awk -v u=$(( $(us) - t0 )) 'BEGIN {printf "%.3f", u / 1e6}')"
+same=no
+[ "$(git --git-dir="$WORK/base/history.git" rev-parse main)" = "$(git --git-dir="$PH/history.git" rev-parse main)" ] && same=yes
+metric fastimport_same_commits "$same"
+rss_run "$WORK/c.rss" "$CL" -C "$WORK/base" queue --as admin; read -r s kb <"$WORK/c.rss"
+metric catchup_sec "$s"; metric catchup_kb "$kb"
+rm -rf "$WORK/base" "$WORK/fe.stream"
+
+# ---- 6. at MID records: CLI, floor, naive, batch -------------------------------
+step "at $MID records: $SAMPLES CLI approvals, floor, naive, batch"
+metric cli_mid_us "$(cli_approvals "$PH" "$WORK/c2.targets" 1 "$SAMPLES")"
+cp -a "$PH/history.git" "$WORK/floor.git"
+ftal=$(sed -n "1,${SAMPLES}p" "$WORK/c2.targets" | awk '{split($1, a, "/"); print a[2]}')
+fper=$(sed -n 1p "$WORK/c2.targets" | cut -d/ -f1)
+floor_k=$((SAMPLES * 2 + 1))
+metric floor_fsync_us "$("$WORK/bin/floor" "$WORK/floor.git" 1 "$floor_k" "$fper" $ftal 2>>"$log" | median)"
+metric floor_nofsync_us "$("$WORK/bin/floor" "$WORK/floor.git" 0 "$floor_k" "$fper" $ftal 2>>"$log" | median)"
+rm -rf "$WORK/floor.git"
+
+step "naive peer at $MID records (clone with $MID files, $NAIVE_SAMPLES transitions)"
+bash "$here/peers/naive.sh" setup "$PH/history.git" "$WORK/naive" >>"$log" 2>&1 || die "naive setup failed"
+paths=$(sed -n "$((SAMPLES + 1)),$((SAMPLES + NAIVE_SAMPLES))p" "$WORK/c2.targets" |
+	while read -r id who; do git -C "$WORK/naive/repo" ls-files "records/${id%/*}/*/${id#*/}.yaml"; done)
+metric naive_mid_us "$(bash "$here/peers/naive.sh" run "$WORK/naive" $paths 2>>"$log" | median)"
+rm -rf "$WORK/naive"
+
+# batch: lines per second between the first and the last answer (so the
+# process start and config load, measured above, are not counted twice)
+batch_rate() { # $1: first target line, $2: lines, rest: batch options
+	local first=$1 n=$2 l
+	shift 2
+	sed -n "$first,$((first + n - 1))p" "$WORK/c2.targets" |
+		awk '{printf "{\"action\":\"approve\",\"as\":\"%s\",\"record\":\"%s\"}\n", $2, $1}' |
+		"$CL" -C "$PH" batch "$@" 2>>"$log" |
+		while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done >"$WORK/batch.out"
+	grep -c '"ok":false' "$WORK/batch.out" >>"$log"
+	awk '/"ok":true/ {n++; if (!f) f = $1; l = $1} END {if (n < 2 || l == f) print 0; else printf "%.1f", (n - 1) * 1e6 / (l - f)}' "$WORK/batch.out"
+}
+if [ "$HAVE_BATCH" = 1 ]; then
+	step "batch: $BATCH_LINES lines durable each, $GROUP_LINES lines with --group 32"
+	metric batch_per_sec "$(batch_rate $((SAMPLES + NAIVE_SAMPLES + 1)) "$BATCH_LINES")"
+	metric batch_group_per_sec "$(batch_rate $((SAMPLES + NAIVE_SAMPLES + BATCH_LINES + 1)) "$GROUP_LINES" --group 32)"
+else
+	step "batch: not available ('chainlog batch --help' failed)"
+	metric batch_per_sec "not available"
+	metric batch_group_per_sec "not available"
+fi
+
+# ---- 7. to HISTORY records -------------------------------------------------------
+n3=$(wc -l <"$WORK/c3.jsonl")
+step "import $n3 more records (to $HISTORY)"
+import_chunk "$PH" "$WORK/c3.jsonl"
+metric import2_n "$n3"
+metric import2_sec "$IMPORT_SEC"
+metric import2_kb "$IMPORT_KB"
+
+step "at $HISTORY records: $SAMPLES CLI approvals and reads"
+metric cli_big_us "$(cli_approvals "$PH" "$WORK/c3.targets" 1 "$SAMPLES")"
+read -r rid rwho < <(sed -n "$((SAMPLES + 1))p" "$WORK/c3.targets")
+lper=$(sed -n 1p "$WORK/c2.targets" | cut -d/ -f1)
+metric read_version_us "$(timed "$SAMPLES" "$CL" --version)"
+metric read_show_us "$(timed "$SAMPLES" "$CL" -C "$PH" show "$rid")"
+metric read_queue_us "$(timed "$SAMPLES" "$CL" -C "$PH" queue --as "$rwho")"
+metric read_list_us "$(timed "$SAMPLES" "$CL" -C "$PH" list --period "$lper")"
+metric read_list_rows "$(cl list --period "$lper" 2>/dev/null | wc -l)"
+
+step "verify and git log --raw over $(commits "$PH") commits"
+metric big_commits "$(commits "$PH")"
+rss_run "$WORK/v.rss" "$CL" -C "$PH" verify; metric verify_exit "$?"
+read -r s kb <"$WORK/v.rss"; metric verify_sec "$s"; metric verify_big_kb "$kb"
+rss_run "$WORK/g.rss" git --git-dir="$PH/history.git" log --raw main
+read -r s kb <"$WORK/g.rss"; metric gitlog_raw_sec "$s"; metric gitlog_raw_kb "$kb"
+
+step "reindex and git log --format=%(trailers)"
+rss_run "$WORK/r.rss" "$CL" -C "$PH" reindex || echo "reindex failed" >>"$log"
+read -r s kb <"$WORK/r.rss"; metric reindex_sec "$s"; metric reindex_big_kb "$kb"
+rss_run "$WORK/g.rss" git --git-dir="$PH/history.git" log --format='%(trailers)' main
+read -r s kb <"$WORK/g.rss"; metric gitlog_trailers_sec "$s"; metric gitlog_trailers_kb "$kb"
+
+step "git gc and bytes per transition"
+metric index_bytes "$(stat -c %s "$PH/index.sqlite")"
+git --git-dir="$PH/history.git" gc -q 2>>"$log"
+metric repo_bytes "$(du -sb "$PH/history.git" | cut -f1)"
+
+# ---- 8. results ----------------------------------------------------------------
+step "write $out/results.json and results.md"
+# Each row: name|chainlog|reference|ratio|target|verdict
+rows=()
+mark() { awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN {if (r == "n/a") print "n/a"; else if ((op == "le" && r + 0 <= t + 0) || (op == "ge" && r + 0 >= t + 0)) print "PASS"; else print "FAIL"}'; }
+row() { rows+=("$1|$2|$3|$4|$5|$6"); }
+M[cli_mid_ms]=$(ms "${M[cli_mid_us]}")
+r=$(div "${M[cli_mid_us]}" "${M[floor_fsync_us]}")
+row "CLI durable transition vs floor durable (at $MID)" "${M[cli_mid_ms]} ms" "$(ms "${M[floor_fsync_us]}") ms" "${r}x" "<= 2x" "$(mark "$r" le 2)"
+r=$(div "${M[naive_mid_us]}" "${M[cli_mid_us]}")
+row "naive (git+sqlite3 CLI) vs CLI (at $MID)" "${M[cli_mid_ms]} ms" "$(ms "${M[naive_mid_us]}") ms" "${r}x faster" ">= 20x faster" "$(mark "$r" ge 20)"
+r=$(div "${M[naive_1k_us]}" "${M[cli_1k_us]}")
+row "naive vs CLI (at $SMALL)" "$(ms "${M[cli_1k_us]}") ms" "$(ms "${M[naive_1k_us]}") ms" "${r}x faster" ">= 20x faster" "$(mark "$r" ge 20)"
+r=$(div "${M[cli_big_us]}" "${M[cli_1k_us]}")
+row "CLI transition at $HISTORY vs $SMALL records" "$(ms "${M[cli_big_us]}") ms" "$(ms "${M[cli_1k_us]}") ms" "${r}x" "<= 1.3x" "$(mark "$r" le 1.3)"
+r=$(div "${M[cli_1k_us]}" "${M[cli_sample_us]}")
+row "province config vs sample config (CLI transition)" "$(ms "${M[cli_1k_us]}") ms" "$(ms "${M[cli_sample_us]}") ms" "${r}x" "<= 1.3x" "$(mark "$r" le 1.3)"
+floor_rate=$(awk -v u="${M[floor_fsync_us]}" 'BEGIN {printf "%.1f", 1e6 / u}')
+if [ "$HAVE_BATCH" = 1 ]; then
+	r=$(div "${M[batch_per_sec]}" "$floor_rate")
+	row "batch (durable per line) vs floor durable" "${M[batch_per_sec]}/s" "$floor_rate/s" "${r}x" ">= 1x" "$(mark "$r" ge 1)"
+	r=$(div "${M[batch_group_per_sec]}" "$floor_rate")
+	row "batch --group 32 vs floor durable" "${M[batch_group_per_sec]}/s" "$floor_rate/s" "${r}x" ">= 3x" "$(mark "$r" ge 3)"
+else
+	row "batch (durable per line) vs floor durable" "not available" "$floor_rate/s" "n/a" ">= 1x" "n/a"
+	row "batch --group 32 vs floor durable" "not available" "$floor_rate/s" "n/a" ">= 3x" "n/a"
+fi
+imp_rate=$(div "${M[import_n]}" "${M[import_sec]}")
+fi_rate=$(div "${M[import_n]}" "${M[fastimport_sec]}")
+r=$(div "$imp_rate" "$fi_rate")
+row "import vs git fast-import, same commits ($n2)" "$imp_rate/s" "$fi_rate/s" "${r}x" ">= 0.5x" "$(mark "$r" ge 0.5)"
+# the index catch-up inside import, measured on a copy (section 5)
+w=$(awk -v a="${M[import_sec]}" -v b="${M[catchup_sec]}" 'BEGIN {x = a - b; if (x < 0.001) x = 0.001; printf "%.3f", x}')
+wr=$(div "${M[import_n]}" "$w")
+r=$(div "$wr" "$fi_rate")
+row "import less its index catch-up (${M[catchup_sec]} s) vs fast-import" "$wr/s" "$fi_rate/s" "${r}x" "(info)" "-"
+r=$(div "${M[verify_sec]}" "${M[gitlog_raw_sec]}")
+row "verify vs git log --raw (${M[big_commits]} commits)" "${M[verify_sec]} s" "${M[gitlog_raw_sec]} s" "${r}x" "<= 3x" "$(mark "$r" le 3)"
+r=$(div "${M[reindex_sec]}" "${M[gitlog_trailers_sec]}")
+row "reindex vs git log --format=%(trailers)" "${M[reindex_sec]} s" "${M[gitlog_trailers_sec]} s" "${r}x" "<= 2x" "$(mark "$r" le 2)"
+r=$(div "${M[verify_big_kb]}" "${M[verify_1k_kb]}")
+row "verify peak RSS at $HISTORY vs $SMALL" "$((M[verify_big_kb] / 1024)) MB" "$((M[verify_1k_kb] / 1024)) MB" "${r}x" "flat (<= 1.5x)" "$(mark "$r" le 1.5)"
+r=$(div "${M[reindex_big_kb]}" "${M[reindex_1k_kb]}")
+row "reindex peak RSS at $HISTORY vs $SMALL" "$((M[reindex_big_kb] / 1024)) MB" "$((M[reindex_1k_kb] / 1024)) MB" "${r}x" "flat (<= 1.5x)" "$(mark "$r" le 1.5)"
+for rd in show queue list; do
+	r=$(div "${M[read_${rd}_us]}" "${M[read_version_us]}")
+	extra=""; [ "$rd" = list ] && extra=" (${M[read_list_rows]} rows)"
+	row "read: $rd at $HISTORY records$extra vs --version" "$(ms "${M[read_${rd}_us]}") ms" "$(ms "${M[read_version_us]}") ms" "${r}x" "<= 2x" "$(mark "$r" le 2)"
+done
+bpt=$(awk -v b="${M[repo_bytes]}" -v c="${M[big_commits]}" 'BEGIN {printf "%.0f", b / c}')
+row "repository bytes per transition after git gc" "$bpt B" "-" "-" "< 2048 B" "$(mark "$bpt" le 2047)"
+
+verify_word() { if [ "$1" = 0 ]; then echo "0 (history verified)"; else echo "$1 (violations, see run.log)"; fi; }
+total=$(( ($(us) - t_start) / 1000000 ))
+host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr), git $(git --version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
+{
+	echo "# chainlog benchmark results"
+	echo
+	echo "Command: \`bench/run.sh --history $HISTORY --samples $SAMPLES\` ($total s, $(date -u +%Y-%m-%dT%H:%M:%SZ))."
+	echo "Machine: $host."
+	echo "Medians of $SAMPLES runs (naive: $NAIVE_SAMPLES); durable (fsync) unless marked."
+	echo
+	echo "| comparison | chainlog | reference | ratio | target | |"
+	echo "|---|---|---|---|---|---|"
+	for x in "${rows[@]}"; do echo "| ${x//|/ | } |"; done
+	echo
+	echo "Other numbers: floor without fsync $(ms "${M[floor_nofsync_us]}") ms;" \
+		"import of $n3 more records ${M[import2_sec]} s (peak RSS $((M[import2_kb] / 1024)) MB);" \
+		"import of $n2 peak RSS $((M[import_kb] / 1024)) MB, its catch-up alone $((M[catchup_kb] / 1024)) MB;" \
+		"fast-import made the same commits: ${M[fastimport_same_commits]};" \
+		"index.sqlite $(div "${M[index_bytes]}" "${M[big_commits]}") B per transition;" \
+		"git log --raw peak RSS $((M[gitlog_raw_kb] / 1024)) MB; init with the province config $(ms "${M[init_province_us]}") ms;" \
+		"verify exit status $(verify_word "${M[verify_exit]}") at $HISTORY records, $(verify_word "${M[verify_1k_exit]}") at $SMALL."
+} >"$out/results.md"
+{
+	echo "{"
+	echo "  \"command\": \"bench/run.sh --history $HISTORY --samples $SAMPLES\","
+	echo "  \"seconds\": $total,"
+	echo "  \"machine\": \"$host\","
+	echo "  \"metrics\": {"
+	n=0
+	for k in $(printf '%s\n' "${!M[@]}" | sort); do
+		n=$((n + 1)); sep=","; [ "$n" -eq "${#M[@]}" ] && sep=""
+		v=${M[$k]}
+		if [[ "$v" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then echo "    \"$k\": $v$sep"; else echo "    \"$k\": \"$v\"$sep"; fi
+	done
+	echo "  },"
+	echo "  \"comparisons\": ["
+	n=0
+	for x in "${rows[@]}"; do
+		n=$((n + 1)); sep=","; [ "$n" -eq "${#rows[@]}" ] && sep=""
+		IFS='|' read -r a b c d e f <<<"$x"
+		printf '    {"name": "%s", "chainlog": "%s", "reference": "%s", "ratio": "%s", "target": "%s", "verdict": "%s"}%s\n' \
+			"$a" "$b" "$c" "$d" "$e" "$f" "$sep"
+	done
+	echo "  ]"
+	echo "}"
+} >"$out/results.json"
+[ "$tty" = 1 ] && cat "$out/results.md" >&2
+step "done in $total s"
+exit 0
