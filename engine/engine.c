@@ -923,12 +923,13 @@ static const char *engine_first_admin(const cl_config *cfg)
 }
 
 static int engine_root_commit(cl_store *st, const cl_config_file *files, size_t n,
-			      const cl_config *cfg, const char *actor, cl_error *err)
+			      const cl_config *cfg, const char *actor, int64_t when,
+			      cl_error *err)
 {
 	cl_buf paths[ENGINE_NCONFIG], msg = CL_BUF_INIT, summary = CL_BUF_INIT;
 	cl_change ch[ENGINE_NCONFIG];
 	const cl_person *p = cl_people_find(cfg->people, actor);
-	cl_signature sig = { p->name, p->id, cl_now() };
+	cl_signature sig = { p->name, p->id, when ? when : cl_now() };
 	size_t i;
 	cl_oid out;
 	int error;
@@ -951,7 +952,7 @@ static int engine_root_commit(cl_store *st, const cl_config_file *files, size_t 
 }
 
 int cl_home_create(const char *dir, const cl_config_file *files, size_t n,
-		   const char *actor, cl_error *err)
+		   const char *actor, int64_t when, cl_error *err)
 {
 	cl_buf path = CL_BUF_INIT;
 	cl_config *cfg = NULL;
@@ -975,7 +976,7 @@ int cl_home_create(const char *dir, const cl_config_file *files, size_t n,
 		goto done;
 	engine_join(&path, dir, CL_HOME_HISTORY);
 	if ((error = cl_store_init(&st, path.ptr, err)) < 0 ||
-	    (error = engine_root_commit(st, files, n, cfg, actor, err)) < 0)
+	    (error = engine_root_commit(st, files, n, cfg, actor, when, err)) < 0)
 		goto done;
 	cl_store_free(st);
 	st = NULL;

@@ -32,9 +32,12 @@ typedef struct cl_home cl_home;
 
 /* Creates a home in dir (which must not exist or be empty) whose first
  * commit holds the given configuration.  actor: the administrator who
- * initialises; NULL picks the first holder of the workflow's admin_role. */
+ * initialises; NULL picks the first holder of the workflow's admin_role.
+ * when: the first commit's time (0: now); a programme that will import
+ * past periods starts its history before them, since a history's times
+ * never go backwards. */
 int cl_home_create(const char *dir, const cl_config_file *files, size_t n,
-		   const char *actor, cl_error *err);
+		   const char *actor, int64_t when, cl_error *err);
 
 /* Opens a home and catches its index up.  CL_ENOTFOUND when dir is not a
  * home; CL_EVERIFY when the history was rewritten behind the index. */

@@ -487,8 +487,8 @@ static int import_check_time(const cl_import *im, const cl_request *req, cl_erro
 	if (!im->n)
 		return cl_error_set(err, CL_EINVALID,
 				    "%s: time %s is before the history's last commit, %s (the history's "
-				    "times never go backwards: import past periods into a home whose "
-				    "last commit is older)", req->record_id, t, last);
+				    "times never go backwards: past periods go into a home made with "
+				    "'chainlog init --date' before them)", req->record_id, t, last);
 	return cl_error_set(err, CL_EINVALID,
 			    "%s: time %s is before the previous transition's %s (times must not decrease)",
 			    req->record_id, t, last);

@@ -56,19 +56,24 @@ int cli_read_confdir(cl_config_file *files, cl_buf *data, size_t *n,
 
 int cmd_init(cli_ctx *ctx)
 {
-	const char *sample, *confdir, *as, *pos[1];
+	const char *sample, *confdir, *as, *date, *pos[1];
 	cli_opt opts[] = { { "sample", 0, &sample }, { "config", 1, &confdir },
-			   { "as", 1, &as }, { NULL, 0, NULL } };
+			   { "as", 1, &as }, { "date", 1, &date }, { NULL, 0, NULL } };
 	cl_config_file files[4];
 	cl_buf data[4], paths[4];
 	cl_error err = CL_ERROR_INIT;
 	size_t n = 0, i;
 	int status, error = 0;
+	int64_t when = 0;
 
 	if (cli_parse(ctx, cli_self("init"), opts, pos, 1, 1, &status) < 0)
 		return status;
 	if (!!sample == !!confdir)
 		return cli_usage(cli_self("init"), "give exactly one of --sample and --config");
+	if (date && (cl_date_parse(&when, date) < 0 || (when *= 86400) > cl_now())) {
+		cl_error_set(&err, CL_EINVALID, "bad --date '%.20s': a past day YYYY-MM-DD", date);
+		return cli_fail(&err);
+	}
 	for (i = 0; i < 4; i++) {
 		cl_buf_init(&data[i]);
 		cl_buf_init(&paths[i]);
@@ -78,7 +83,7 @@ int cmd_init(cli_ctx *ctx)
 	else
 		error = cli_read_confdir(files, data, &n, paths, confdir, &err);
 	if (!error)
-		error = cl_home_create(pos[0], files, n, as, &err);
+		error = cl_home_create(pos[0], files, n, as, when, &err);
 	for (i = 0; i < 4; i++) {
 		cl_buf_release(&data[i]);
 		cl_buf_release(&paths[i]);

@@ -28,7 +28,7 @@ int cmd_batch(cli_ctx *ctx);
 
 /* In the order `chainlog --help` lists them. */
 #define CLI_COMMANDS                                                   \
-	{ "init", cmd_init, "init DIR (--sample | --config CONFDIR) [--as ADMIN]", CMD_INIT_HELP }, \
+	{ "init", cmd_init, "init DIR (--sample | --config CONFDIR) [--as ADMIN] [--date YYYY-MM-DD]", CMD_INIT_HELP }, \
 	{ "submit", cmd_submit, "submit --as TALENT --period PERIOD --file LOG.yaml [--comment TEXT] [--json]", CMD_SUBMIT_HELP }, \
 	{ "approve", cmd_approve, "approve --as PERSON RECORD [--grade GRADE] [--comment TEXT] [--json]", CMD_APPROVE_HELP }, \
 	{ "reject", cmd_reject, "reject --as PERSON RECORD --comment TEXT [--json]", CMD_REJECT_HELP }, \
@@ -53,7 +53,11 @@ int cmd_batch(cli_ctx *ctx);
 	"  --sample          the bundled Weishan programme (83 talents, 3 levels)\n" \
 	"  --config CONFDIR  workflow.yaml, org.yaml, people.yaml [, needs.yaml]\n" \
 	"  --as ADMIN        the administrator who initialises (default: the\n" \
-	"                    first holder of the workflow's admin_role)\n"
+	"                    first holder of the workflow's admin_role)\n" \
+	"  --date DAY        date the first commit at the start of DAY (UTC)\n" \
+	"                    instead of now: a history's times never go\n" \
+	"                    backwards, so a programme that will import past\n" \
+	"                    periods (chainlog import) starts before them\n"
 #define CMD_SUBMIT_HELP \
 	"Files (or, after a return, resubmits) TALENT's work log for PERIOD\n" \
 	"(YYYYH1 or YYYYH2, inside the talent's term).  Prints the record id\n" \

@@ -143,5 +143,18 @@ check "$(leftovers)" "" "temporary refs or packs after the conflict"
 cl verify >"$tmp/verify" 2>&1
 check "$?" 0 "verify after the refusals ($(cat "$tmp/verify"))"
 
+# --- 4. a migration: a home started before the periods it imports ---------
+"$CHAINLOG" init "$tmp/mig" --sample --date 2022-07-01 >/dev/null
+check "$(git --git-dir="$tmp/mig/history.git" log -1 --format=%ad --date=short)" 2022-07-01 "init --date dates the first commit"
+echo '{"action":"submit","as":"t001","period":"2022H2","time":"2022-12-15T08:00:00Z","log":{"summary":"Paper record.","days_in_village":120}}' >"$tmp/mig.jsonl"
+"$CHAINLOG" -C "$tmp/mig" import "$tmp/mig.jsonl" >"$tmp/out" 2>"$tmp/err"
+check "$?" 0 "import of a past period into it ($(cat "$tmp/err"))"
+check "$(git --git-dir="$tmp/mig/history.git" log -1 --format=%ad --date=short)" 2022-12-15 "the imported transition keeps its historical date"
+"$CHAINLOG" -C "$tmp/mig" verify >"$tmp/verify" 2>&1
+check "$?" 0 "verify of the migrated home ($(cat "$tmp/verify"))"
+"$CHAINLOG" init "$tmp/mig2" --sample --date 2099-01-01 >/dev/null 2>"$tmp/err"
+check "$?" 3 "init --date in the future is refused"
+contains "$tmp/err" "bad --date '2099-01-01'" "the refusal quotes the date"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
