@@ -511,7 +511,7 @@ test_help() {
 		cl $cmd -h
 		assert_ok "$cmd -h"
 	done <<'EOF'
-init|init DIR (--sample | --config CONFDIR) [--as ADMIN]
+init|init DIR (--sample | --config CONFDIR) [--as ADMIN] [--date YYYY-MM-DD]
 submit|submit --as TALENT --period PERIOD --file LOG.yaml [--comment TEXT] [--json]
 approve|approve --as PERSON RECORD [--grade GRADE] [--comment TEXT] [--json]
 reject|reject --as PERSON RECORD --comment TEXT [--json]
@@ -526,6 +526,8 @@ reindex|reindex
 config apply|config apply --as ADMIN CONFDIR [--comment TEXT]
 workflow check|workflow check FILE
 workflow show|workflow show [--dot | --json]
+batch|batch [--group N]
+import|import [--json] FILE|-
 EOF
 	assert_no_file "help created no home" "$HOME_DIR"
 	cl --help
