@@ -377,25 +377,34 @@ static int store_commit_tree(git_tree **out, cl_store *st, const cl_oid *commit,
 	return error;
 }
 
+/* The entry at path in commit's tree (caller frees), or an error. */
+static int store_entry(git_tree_entry **entry, cl_store *st, const cl_oid *commit,
+		       const char *path, cl_error *err)
+{
+	git_tree *tree = NULL;
+	int error;
+
+	*entry = NULL;
+	if ((error = store_check_path(path, err)) < 0 ||
+	    (error = store_commit_tree(&tree, st, commit, err)) < 0)
+		return error;
+	if ((error = git_tree_entry_bypath(entry, tree, path)) < 0)
+		error = store_fail(err, store_code(error), "cannot find '%s'", path);
+	git_tree_free(tree);
+	return error;
+}
+
 int cl_store_dir_id(cl_store *st, const cl_oid *commit, const char *path,
 		    cl_oid *out, cl_error *err)
 {
-	git_tree *tree = NULL;
 	git_tree_entry *entry = NULL;
-	int error;
+	int error = store_entry(&entry, st, commit, path, err);
 
-	if ((error = store_check_path(path, err)) < 0 ||
-	    (error = store_commit_tree(&tree, st, commit, err)) < 0)
-		goto done;
-	if ((error = git_tree_entry_bypath(&entry, tree, path)) < 0 ||
-	    git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+	if (!error && git_tree_entry_type(entry) != GIT_OBJECT_TREE)
 		error = cl_error_set(err, CL_ENOTFOUND, "cannot find directory '%s'", path);
-		goto done;
-	}
-	store_from_git(out, git_tree_entry_id(entry));
-done:
+	if (!error)
+		store_from_git(out, git_tree_entry_id(entry));
 	git_tree_entry_free(entry);
-	git_tree_free(tree);
 	return error;
 }
 
@@ -407,27 +416,15 @@ int cl_store_verify_hashes(int on)
 int cl_store_path_id(cl_store *st, const cl_oid *commit, const char *path,
 		     cl_oid *out, cl_error *err)
 {
-	git_tree *tree = NULL;
 	git_tree_entry *entry = NULL;
-	int error;
+	int error = store_entry(&entry, st, commit, path, err);
 
-	if ((error = store_check_path(path, err)) < 0 ||
-	    (error = store_commit_tree(&tree, st, commit, err)) < 0)
-		goto done;
-	if ((error = git_tree_entry_bypath(&entry, tree, path)) < 0) {
-		error = store_fail(err, store_code(error), "cannot find '%s'", path);
-		goto done;
-	}
-	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
-	    git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK) {
-		error = cl_error_set(err, CL_ENOTFOUND,
-				     "cannot find '%s': not a file", path);
-		goto done;
-	}
-	store_from_git(out, git_tree_entry_id(entry));
-done:
+	if (!error && (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
+		       git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK))
+		error = cl_error_set(err, CL_ENOTFOUND, "cannot find '%s': not a file", path);
+	if (!error)
+		store_from_git(out, git_tree_entry_id(entry));
 	git_tree_entry_free(entry);
-	git_tree_free(tree);
 	return error;
 }
 
