@@ -231,3 +231,56 @@ int cli_act(cli_ctx *ctx, const cli_command *cmd, cl_action action)
 	req.grade = grade;
 	return cli_run_request(ctx, &req, comment, !!json);
 }
+
+/* A JSON value of the log as a YAML node: strings, integers, and arrays of
+ * strings (the work log's field types). */
+static int cli_json_log_value(cl_ynode **out, json_t *v, const char *key, cl_error *err)
+{
+	char num[32];
+	size_t i;
+	json_t *it;
+
+	*out = NULL;
+	if (json_is_string(v)) {
+		*out = cl_ynode_new_str(json_string_value(v));
+	} else if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		*out = cl_ynode_new_plain(num);
+	} else if (json_is_array(v)) {
+		*out = cl_ynode_new_seq();
+		json_array_foreach(v, i, it) {
+			if (!json_is_string(it)) {
+				cl_ynode_free(*out);
+				*out = NULL;
+				return cl_error_set(err, CL_EINVALID,
+						    "log field \"%.40s\": list items must be strings", key);
+			}
+			cl_ynode_push(*out, cl_ynode_new_str(json_string_value(it)));
+		}
+	} else {
+		return cl_error_set(err, CL_EINVALID,
+				    "log field \"%.40s\" must be a string, an integer or a list of strings",
+				    key);
+	}
+	return 0;
+}
+
+int cli_json_log(cl_ynode **out, json_t *log, cl_error *err)
+{
+	cl_ynode *map, *node;
+	const char *key;
+	json_t *v;
+	int error;
+
+	*out = NULL;
+	map = cl_ynode_new_map();
+	json_object_foreach(log, key, v) {
+		if ((error = cli_json_log_value(&node, v, key, err)) < 0) {
+			cl_ynode_free(map);
+			return error;
+		}
+		cl_ynode_set(map, key, node);
+	}
+	*out = map;
+	return 0;
+}

@@ -57,6 +57,9 @@ void cli_json_print(json_t *v);
 json_t *cli_json_str(const char *s); /* null for NULL */
 /* The record's fields as JSON, typed by the workflow's declarations. */
 json_t *cli_json_fields(const cl_ynode *fields, const cl_workflow *wf);
+/* A JSON object of work-log fields as a YAML map (strings, integers and
+ * lists of strings, the fields' types); CL_EINVALID names the field. */
+int cli_json_log(cl_ynode **out, json_t *log, cl_error *err);
 /* "2022-09-04T10:00:00Z" as a JSON string */
 json_t *cli_json_time(int64_t t);
 

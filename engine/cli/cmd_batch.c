@@ -88,36 +88,6 @@ static int batch_next(batch_in *in, char **line, int wait)
 	}
 }
 
-static cl_ynode *batch_log_node(json_t *v, int *bad)
-{
-	cl_ynode *n;
-	char num[32];
-	size_t i;
-	const char *k;
-	json_t *x;
-
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return cl_ynode_new_str(json_string_value(v));
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return cl_ynode_new_plain(num);
-	case JSON_ARRAY:
-		n = cl_ynode_new_seq();
-		json_array_foreach(v, i, x)
-			cl_ynode_push(n, batch_log_node(x, bad));
-		return n;
-	case JSON_OBJECT:
-		n = cl_ynode_new_map();
-		json_object_foreach(v, k, x)
-			cl_ynode_set(n, k, batch_log_node(x, bad));
-		return n;
-	default:
-		*bad = 1;
-		return cl_ynode_new_str("");
-	}
-}
-
 typedef struct batch_req {
 	cl_request req;      /* what the engine runs */
 	json_t *json;        /* the parsed line; req's strings point into it */
@@ -146,7 +116,7 @@ static int batch_log(batch_req *b, json_t *o, cl_error *err)
 {
 	const char *file = batch_str(o, "file");
 	cl_buf data = CL_BUF_INIT;
-	int bad = 0, error = 0;
+	int error = 0;
 
 	if (file) {
 		if ((error = cl_buf_read_file(&data, file, CL_LOG_MAX_BYTES, err)) == 0)
@@ -154,11 +124,8 @@ static int batch_log(batch_req *b, json_t *o, cl_error *err)
 					      CL_LOG_MAX_BYTES, err);
 		b->req.log_file = file;
 	} else if (json_is_object(json_object_get(o, "log"))) {
-		b->log = batch_log_node(json_object_get(o, "log"), &bad);
+		error = cli_json_log(&b->log, json_object_get(o, "log"), err);
 		b->req.log_file = "log";
-		if (bad)
-			error = cl_error_set(err, CL_EINVALID,
-					     "log values must be strings, integers or lists");
 	} else {
 		error = cl_error_set(err, CL_EUSAGE, "submit needs \"log\" or \"file\"");
 	}

@@ -80,59 +80,14 @@ static int import_known_keys(json_t *o, cl_error *err)
 	return 0;
 }
 
-/* A JSON value of the log as a YAML node: strings, integers, and arrays of
- * strings (the work log's field types). */
-static int import_node(cl_ynode **out, json_t *v, const char *key, cl_error *err)
-{
-	char num[32];
-	size_t i;
-	json_t *it;
-
-	*out = NULL;
-	if (json_is_string(v)) {
-		*out = cl_ynode_new_str(json_string_value(v));
-	} else if (json_is_integer(v)) {
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-		*out = cl_ynode_new_plain(num);
-	} else if (json_is_array(v)) {
-		*out = cl_ynode_new_seq();
-		json_array_foreach(v, i, it) {
-			if (!json_is_string(it)) {
-				cl_ynode_free(*out);
-				*out = NULL;
-				return cl_error_set(err, CL_EINVALID,
-						    "log field \"%.40s\": list items must be strings", key);
-			}
-			cl_ynode_push(*out, cl_ynode_new_str(json_string_value(it)));
-		}
-	} else {
-		return cl_error_set(err, CL_EINVALID,
-				    "log field \"%.40s\" must be a string, an integer or a list of strings",
-				    key);
-	}
-	return 0;
-}
-
 static int import_log(cl_ynode **out, json_t *o, cl_error *err)
 {
-	json_t *log = json_object_get(o, "log"), *v;
-	cl_ynode *map, *node;
-	const char *key;
-	int error;
+	json_t *log = json_object_get(o, "log");
 
 	*out = NULL;
 	if (!log || !json_is_object(log))
 		return cl_error_set(err, CL_EINVALID, "submit needs \"log\", an object of the log's fields");
-	map = cl_ynode_new_map();
-	json_object_foreach(log, key, v) {
-		if ((error = import_node(&node, v, key, err)) < 0) {
-			cl_ynode_free(map);
-			return error;
-		}
-		cl_ynode_set(map, key, node);
-	}
-	*out = map;
-	return 0;
+	return cli_json_log(out, log, err);
 }
 
 /* Which keys an action takes besides action, as, time and comment. */
