@@ -694,8 +694,10 @@ int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_error *err
 	if (commit)
 		*commit = out;
 	/* The commit is durable and final here; a failure to index it is
-	 * repaired by the next command's catch-up, so it is not an error. */
-	if (cl_home_catch_up(h, err) < 0)
+	 * repaired by the next command's catch-up, so it is not an error.
+	 * In a group commit the branch on disk has not moved yet: the index
+	 * catches up once the group is written (cl_store_group_end). */
+	if (!cl_store_grouped(h->store) && cl_home_catch_up(h, err) < 0)
 		fprintf(stderr, "chainlog: warning: %s\n", err->msg);
 	cl_error_clear(err);
 	return 0;

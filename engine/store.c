@@ -41,6 +41,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,13 +55,18 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 
 _Static_assert(sizeof(git_oid) == sizeof(cl_oid), "git_oid is not SHA-1 sized");
 
 #define STORE_PATH_MAX 4096
 
+typedef struct store_group store_group;
+
 struct cl_store {
-	git_repository *repo;
+	git_repository *repo; /* the bare repository */
+	store_group *group;   /* group commit state, NULL until first used */
 };
 
 /* One change, with its position in the caller's array to keep order. */
@@ -84,6 +90,11 @@ typedef struct store_list_ctx {
 	cl_error *err;
 	cl_buf path;
 } store_list_ctx;
+
+static int store_group_tip(cl_store *st, cl_oid *out);
+static int store_group_move(cl_store *st, const git_oid *id,
+			    const git_oid *parent, cl_error *err);
+static void store_group_drop(cl_store *st);
 
 /* ---- object ids ------------------------------------------------------ */
 
@@ -321,6 +332,7 @@ void cl_store_free(cl_store *st)
 {
 	if (!st)
 		return;
+	store_group_drop(st);
 	git_repository_free(st->repo);
 	free(st);
 	git_libgit2_shutdown();
@@ -331,6 +343,8 @@ int cl_store_tip(cl_store *st, cl_oid *out, cl_error *err)
 	git_oid id;
 	int error;
 
+	if (store_group_tip(st, out))
+		return 0;
 	if ((error = git_reference_name_to_id(&id, st->repo, CL_STORE_BRANCH)) < 0) {
 		if (error == GIT_ENOTFOUND)
 			return cl_error_set(err, CL_ENOTFOUND,
@@ -697,6 +711,8 @@ static int store_move_branch(cl_store *st, const git_oid *id,
 	git_oid expect;
 	int error, lock;
 
+	if (cl_store_grouped(st))
+		return store_group_move(st, id, parent, err);
 	if ((lock = store_writer_lock(st, err)) < 0)
 		return lock;
 	cl_fault("before-cas");
@@ -1101,4 +1117,304 @@ int cl_store_advance(cl_store *st, const cl_oid *from, const cl_oid *to,
 	store_to_git(&id, to);
 	store_to_git(&expect, from);
 	return store_move_branch(st, &id, &expect, err);
+}
+
+/* ---- group commit ---------------------------------------------------- */
+
+/*
+ * A group's objects go to an in-memory object database (libgit2's
+ * mempack) registered in front of the repository's own, and the branch
+ * moves only in memory.  cl_store_group_end() writes every object of the
+ * group as one pack, then moves the real branch once, so a group costs one
+ * pack and one ref update on disk instead of ~6 loose objects and a ref
+ * update per commit.  The writer lock is held from begin to end: other
+ * writers wait for the group, never see half of it.
+ *
+ * The mempack backend cannot list what it holds (its own dump packs only
+ * what commits reach, i.e. whole trees), so a thin backend in front of it
+ * notes each id written.
+ */
+
+typedef struct store_mem {
+	git_odb_backend parent; /* first: libgit2 calls us through it */
+	git_odb_backend *mem;   /* the mempack that holds the objects */
+	git_oid *ids;           /* ids written since the last reset */
+	size_t n;               /* entries in ids */
+	size_t cap;             /* slots in ids */
+} store_mem;
+
+/* Small packs this process wrote are folded into one every FOLD groups. */
+#define STORE_FOLD 16
+
+struct store_group {
+	store_mem *mem;  /* registered in the repository's odb, which owns it */
+	int active;      /* a group is open */
+	int lock;        /* the writer lock's fd while active */
+	git_oid from;    /* the branch when the group began */
+	git_oid tip;     /* the branch as the group moved it */
+	git_oid *ids;    /* objects in the small packs below */
+	size_t nids;     /* entries in ids */
+	size_t capids;   /* slots in ids */
+	char packs[STORE_FOLD][GIT_OID_HEXSZ + 1]; /* small packs written */
+	size_t npacks;   /* entries in packs */
+};
+
+static int store_mem_write(git_odb_backend *b, const git_oid *id, const void *data,
+			   size_t len, git_object_t type)
+{
+	store_mem *m = (store_mem *)b;
+	int error = m->mem->write(m->mem, id, data, len, type);
+
+	if (error < 0)
+		return error;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 64;
+		m->ids = cl_xrealloc(m->ids, m->cap * sizeof(*m->ids));
+	}
+	git_oid_cpy(&m->ids[m->n++], id);
+	return 0;
+}
+
+static int store_mem_read(void **data, size_t *len, git_object_t *type,
+			  git_odb_backend *b, const git_oid *id)
+{
+	store_mem *m = (store_mem *)b;
+
+	return m->mem->read(data, len, type, m->mem, id);
+}
+
+static int store_mem_header(size_t *len, git_object_t *type, git_odb_backend *b,
+			    const git_oid *id)
+{
+	store_mem *m = (store_mem *)b;
+
+	return m->mem->read_header(len, type, m->mem, id);
+}
+
+static int store_mem_exists(git_odb_backend *b, const git_oid *id)
+{
+	store_mem *m = (store_mem *)b;
+
+	return m->mem->exists(m->mem, id);
+}
+
+static void store_mem_free(git_odb_backend *b)
+{
+	store_mem *m = (store_mem *)b;
+
+	m->mem->free(m->mem);
+	free(m->ids);
+	free(m);
+}
+
+/* Registers the in-memory backend in front of the repository's. */
+static int store_mem_attach(store_mem **out, cl_store *st, cl_error *err)
+{
+	git_odb *odb = NULL;
+	store_mem *m = cl_xcalloc(1, sizeof(*m));
+	int error;
+
+	if ((error = git_odb_init_backend(&m->parent, GIT_ODB_BACKEND_VERSION)) < 0 ||
+	    (error = git_mempack_new(&m->mem)) < 0) {
+		free(m);
+		return store_fail(err, CL_ESTORE, "cannot set up a group commit");
+	}
+	m->parent.write = store_mem_write;
+	m->parent.read = store_mem_read;
+	m->parent.read_header = store_mem_header;
+	m->parent.exists = store_mem_exists;
+	m->parent.free = store_mem_free;
+	/* above every on-disk backend: new objects are written here */
+	if ((error = git_repository_odb(&odb, st->repo)) < 0 ||
+	    (error = git_odb_add_backend(odb, &m->parent, 1000)) < 0) {
+		git_odb_free(odb);
+		store_mem_free(&m->parent);
+		return store_fail(err, CL_ESTORE, "cannot set up a group commit");
+	}
+	git_odb_free(odb);
+	*out = m;
+	return 0;
+}
+
+int cl_store_grouped(const cl_store *st)
+{
+	return st->group && st->group->active;
+}
+
+static int store_group_tip(cl_store *st, cl_oid *out)
+{
+	if (!cl_store_grouped(st))
+		return 0;
+	store_from_git(out, &st->group->tip);
+	return 1;
+}
+
+static int store_group_move(cl_store *st, const git_oid *id,
+			    const git_oid *parent, cl_error *err)
+{
+	store_group *g = st->group;
+
+	cl_fault("before-cas");
+	if (!parent || !git_oid_equal(parent, &g->tip))
+		return cl_error_set(err, CL_EMOVED, "branch moved meanwhile");
+	git_oid_cpy(&g->tip, id);
+	return 0;
+}
+
+/* Forgets the group's objects and lets other writers in. */
+static void store_group_close(store_group *g)
+{
+	git_mempack_reset(g->mem->mem);
+	g->mem->n = 0;
+	close(g->lock);
+	g->lock = -1;
+	g->active = 0;
+}
+
+static void store_group_drop(cl_store *st)
+{
+	if (cl_store_grouped(st))
+		store_group_close(st->group);
+	if (st->group)
+		free(st->group->ids);
+	free(st->group); /* the backend itself belongs to the odb */
+	st->group = NULL;
+}
+
+int cl_store_group_begin(cl_store *st, cl_error *err)
+{
+	store_group *g;
+	int lock, error;
+
+	assert(!cl_store_grouped(st));
+	if (!st->group) {
+		st->group = cl_xcalloc(1, sizeof(*st->group));
+		st->group->lock = -1;
+		if ((error = store_mem_attach(&st->group->mem, st, err)) < 0) {
+			free(st->group);
+			st->group = NULL;
+			return error;
+		}
+	}
+	g = st->group;
+	if ((lock = store_writer_lock(st, err)) < 0)
+		return lock;
+	if ((error = git_reference_name_to_id(&g->from, st->repo, CL_STORE_BRANCH)) < 0) {
+		close(lock);
+		return store_fail(err, error == GIT_ENOTFOUND ? CL_ENOTFOUND : CL_ESTORE,
+				  "cannot read %s", CL_STORE_BRANCH);
+	}
+	git_oid_cpy(&g->tip, &g->from);
+	g->lock = lock;
+	g->active = 1;
+	return 0;
+}
+
+/* Writes objects ids as one pack (durable when fsync is on); name gets
+ * the pack's name. */
+static int store_write_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
+			    const git_oid *ids, size_t n, cl_error *err)
+{
+	git_packbuilder *pb = NULL;
+	size_t i;
+	int error;
+
+	if ((error = git_packbuilder_new(&pb, st->repo)) < 0)
+		goto done;
+	git_packbuilder_set_threads(pb, 1);
+	for (i = 0; i < n && error == 0; i++)
+		error = git_packbuilder_insert(pb, &ids[i], NULL);
+	if (error == 0)
+		error = git_packbuilder_write(pb, NULL, 0, NULL, NULL);
+	if (error == 0)
+		git_oid_tostr(name, GIT_OID_HEXSZ + 1, git_packbuilder_hash(pb));
+done:
+	git_packbuilder_free(pb);
+	return error < 0 ? store_fail(err, CL_ESTORE, "cannot write a pack") : 0;
+}
+
+/*
+ * Folds the small packs of the last STORE_FOLD groups into one, so that
+ * a long batch does not leave thousands of packs for every reader to
+ * search.  The new pack is durable before the small ones go; a reader
+ * that still looks for one of them finds its objects in the new pack
+ * (libgit2 rescans the pack directory on a miss), as with `git repack`.
+ * A failure leaves the small packs, which are still valid, in place.
+ */
+static void store_group_fold(cl_store *st)
+{
+	store_group *g = st->group;
+	char name[GIT_OID_HEXSZ + 1];
+	cl_error err = CL_ERROR_INIT;
+	cl_buf path = CL_BUF_INIT;
+	size_t i;
+
+	if (store_write_pack(name, st, g->ids, g->nids, &err) < 0) {
+		fprintf(stderr, "chainlog: warning: %s\n", err.msg);
+		return;
+	}
+	for (i = 0; i < g->npacks; i++) {
+		if (strcmp(g->packs[i], name) == 0)
+			continue;
+		cl_buf_clear(&path);
+		cl_buf_printf(&path, "%sobjects/pack/pack-%s.idx",
+			      git_repository_path(st->repo), g->packs[i]);
+		unlink(path.ptr); /* the index first: no pack without one */
+		cl_buf_clear(&path);
+		cl_buf_printf(&path, "%sobjects/pack/pack-%s.pack",
+			      git_repository_path(st->repo), g->packs[i]);
+		unlink(path.ptr);
+	}
+	cl_buf_release(&path);
+	g->nids = 0;
+	g->npacks = 0;
+}
+
+/* Notes a group's pack and its objects for the next fold. */
+static void store_group_note(store_group *g, const char *pack)
+{
+	store_mem *m = g->mem;
+
+	if (g->nids + m->n > g->capids) {
+		g->capids = 2 * (g->nids + m->n);
+		g->ids = cl_xrealloc(g->ids, g->capids * sizeof(*g->ids));
+	}
+	memcpy(g->ids + g->nids, m->ids, m->n * sizeof(*m->ids));
+	g->nids += m->n;
+	memcpy(g->packs[g->npacks++], pack, GIT_OID_HEXSZ + 1);
+}
+
+int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err)
+{
+	store_group *g = st->group;
+	git_reference *ref = NULL;
+	char pack[GIT_OID_HEXSZ + 1];
+	int error = 0;
+
+	assert(cl_store_grouped(st));
+	*moved = 0;
+	if (git_oid_equal(&g->from, &g->tip))
+		goto done;
+	/* no new object: all were on disk already (e.g. the pack of a group
+	 * that died before moving the branch) */
+	if (g->mem->n && (error = store_write_pack(pack, st, g->mem->ids, g->mem->n,
+						   err)) < 0)
+		goto done;
+	cl_fault("group-after-pack");
+	error = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, &g->tip, 1,
+					      &g->from, "chainlog: group commit");
+	git_reference_free(ref);
+	if (error < 0) {
+		error = store_fail(err, CL_ESTORE, "cannot move %s to the group's last commit",
+				   CL_STORE_BRANCH);
+		goto done;
+	}
+	*moved = 1;
+	if (g->mem->n)
+		store_group_note(g, pack);
+done:
+	store_group_close(g);
+	if (*moved && g->npacks == STORE_FOLD)
+		store_group_fold(st);
+	return error;
 }

@@ -181,4 +181,19 @@ int cl_store_ref_delete(cl_store *st, const char *ref, cl_error *err);
 int cl_store_advance(cl_store *st, const cl_oid *from, const cl_oid *to,
 		     cl_error *err);
 
+/*
+ * Group commit.  Between begin and end, commits (cl_store_commit) go to
+ * memory and move the branch in memory only: cl_store_tip() and reads see
+ * them, nothing on disk does.  end writes all their objects as one pack
+ * and then moves the branch once (compare-and-swap from where it was at
+ * begin), each durable when fsync is on; *moved is 1 when the branch moved.
+ * A group that fails, or a crash before end, leaves the branch where it
+ * was: none of the group's commits happened.  The writer lock is held from
+ * begin to end, so keep groups short.  Packs accumulate (one per group);
+ * `git repack` or `git gc` on the history folds them.
+ */
+int cl_store_group_begin(cl_store *st, cl_error *err);
+int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err);
+int cl_store_grouped(const cl_store *st); /* a group is open */
+
 #endif

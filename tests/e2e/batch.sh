@@ -40,5 +40,23 @@ for mode in "" "--group 8"; do
 	check "$?" 0 "$m: verify ($(cat "$tmp/v"))"
 done
 
+# Each line (default) or group is one small pack; every 16 of them are
+# folded into one as the batch goes, so 40 lines leave 2 + 8 packs.
+home="$tmp/fold"
+"$CHAINLOG" init "$home" --sample >/dev/null
+for t in $(seq -w 1 40); do
+	printf '{"action":"submit","as":"t0%s","period":"2022H2","log":{"summary":"Visits.","days_in_village":100}}\n' "$t"
+done | "$CHAINLOG" -C "$home" batch >"$tmp/out" 2>"$tmp/err"
+check "$?" 0 "fold: 40 submissions ($(cat "$tmp/err"))"
+check "$(jq -c 'select(.ok)' "$tmp/out" | wc -l)" 40 "fold: 40 answers ok"
+g="git --git-dir=$home/history.git"
+check "$(ls "$home"/history.git/objects/pack/*.pack | wc -l)" 10 "fold: 40 packs folded to 10"
+check "$($g rev-list --count main)" 41 "fold: one commit per line"
+$g fsck --strict >"$tmp/fsck" 2>&1
+check "$?" 0 "fold: git fsck ($(cat "$tmp/fsck"))"
+check "$("$CHAINLOG" -C "$home" list --period 2022H2 --json | jq length)" 40 "fold: the index has every record"
+"$CHAINLOG" -C "$home" verify >"$tmp/v" 2>&1
+check "$?" 0 "fold: verify ($(cat "$tmp/v"))"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -56,6 +56,25 @@ for point in after-blob after-commit-object before-cas after-ref during-index; d
 	out=$(cl verify 2>&1) ; check "$?" 0 "$point: verify: $out"
 done
 
+# --- 1b. a group commit dies after writing its pack, before the branch ---
+rm -rf "$tmp/f" ; cp -r "$tmp/base" "$tmp/f" ; home="$tmp/f"
+t0=$(tip)
+for t in 02 03 04; do
+	printf '{"action":"submit","as":"t-1-%s","period":"2022H2","file":"%s"}\n' "$t" "$tmp/conf/log.yaml"
+done >"$tmp/group.jsonl"
+CHAINLOG_FAULT=group-after-pack cl batch --group 4 <"$tmp/group.jsonl" >"$tmp/out" 2>/dev/null
+check "$?" 99 "group-after-pack: the process died at the fault point"
+check "$(wc -l <"$tmp/out")" 0 "group-after-pack: no line was answered"
+check "$(tip)" "$t0" "group-after-pack: the history did not move"
+check "$(cl list --period 2022H2 --json | jq length)" 1 "group-after-pack: no record appeared"
+cl batch --group 4 <"$tmp/group.jsonl" >"$tmp/out" 2>"$tmp/err"
+check "$?" 0 "group-after-pack: the next batch is not blocked: $(cat "$tmp/err")"
+check "$(jq -c .ok "$tmp/out" | tr '\n' ' ')" "true true true " "group-after-pack: the next batch commits"
+check "$(git --git-dir="$home/history.git" rev-list --count "$t0..main")" 3 "group-after-pack: three commits, once"
+out=$(cl verify 2>&1) ; check "$?" 0 "group-after-pack: verify: $out"
+git --git-dir="$home/history.git" fsck --strict >"$tmp/fsck" 2>&1
+check "$?" 0 "group-after-pack: git fsck: $(cat "$tmp/fsck")"
+
 # --- 2. random kill -9 loop ----------------------------------------------
 home="$tmp/k" ; cp -r "$tmp/base" "$home"
 steps=() # "period|talent|action|actor|state after"
