@@ -27,7 +27,8 @@ static const char *const engine_config_names[] = {
 
 struct cl_home {
 	char *dir;             /* the home directory */
-	cl_store *store;       /* history.git */
+	cl_store *store;       /* history.git; NULL when answered from the
+				* index alone (cl_home_open_read) */
 	cl_index *index;       /* index.sqlite, NULL when opened raw */
 	cl_config *cfg;        /* config at cfg_commit, or NULL */
 	cl_machine *machine;   /* compiled from cfg */
@@ -82,6 +83,7 @@ void cl_home_free(cl_home *h)
 		return;
 	cl_machine_free(h->machine);
 	cl_config_free(h->cfg);
+	cl_index_read_end(h->index);
 	cl_index_free(h->index);
 	cl_store_free(h->store);
 	free(h->dir);
@@ -149,8 +151,9 @@ int cl_home_config_at(cl_config **out, cl_home *h, const cl_oid *commit,
 	return error;
 }
 
-static void engine_cache_key(cl_buf *key, cl_buf *path, const cl_home *h,
-			     const cl_oid ids[ENGINE_NCONFIG])
+/* The configuration's key: the ids of its files, which the index keeps
+ * with its head. */
+static void engine_config_key_string(cl_buf *key, const cl_oid ids[ENGINE_NCONFIG])
 {
 	char hex[CL_OID_HEXSZ + 1];
 	int i;
@@ -159,8 +162,19 @@ static void engine_cache_key(cl_buf *key, cl_buf *path, const cl_home *h,
 		cl_oid_fmt(hex, &ids[i]);
 		cl_buf_printf(key, "%s%s", i ? "-" : "", hex);
 	}
+}
+
+static void engine_cache_path(cl_buf *path, const cl_home *h, const char *key)
+{
 	cl_buf_printf(path, "%s/%s/%08x%.8s.cfg", h->dir, CL_HOME_CACHE,
-		      (unsigned)cl_hash_fnv1a(key->ptr), key->ptr);
+		      (unsigned)cl_hash_fnv1a(key), key);
+}
+
+static void engine_cache_key(cl_buf *key, cl_buf *path, const cl_home *h,
+			     const cl_oid ids[ENGINE_NCONFIG])
+{
+	engine_config_key_string(key, ids);
+	engine_cache_path(path, h, key->ptr);
 }
 
 /* The compiled configuration from HOME/cache, when a good one is there. */
@@ -255,6 +269,12 @@ int cl_home_config(const cl_config **cfg, const cl_machine **m, cl_home *h,
 	cl_oid tip;
 	int error;
 
+	if (!h->store) { /* the index's, loaded by cl_home_open_read */
+		assert(h->has_cfg);
+		*cfg = h->cfg;
+		*m = h->machine;
+		return 0;
+	}
 	if ((error = cl_store_tip(h->store, &tip, err)) < 0 ||
 	    (error = cl_home_use_config(h, &tip, err)) < 0)
 		return error;
@@ -286,12 +306,34 @@ int cl_home_record_at(cl_record **out, cl_oid *blob, cl_home *h,
 	return error;
 }
 
+/* The record as the index stored it (the index is at the tip). */
+static int engine_index_yaml(cl_record **out, cl_home *h, const char *id, cl_error *err)
+{
+	char period[8], talent[CL_ID_MAX_BUF];
+	cl_buf path = CL_BUF_INIT, data = CL_BUF_INIT;
+	int error;
+
+	if ((error = cl_record_id_split(period, talent, id, err)) < 0)
+		return error;
+	cl_record_path(&path, period, talent);
+	error = cl_index_record_yaml(h->index, id, &data, err);
+	if (error == CL_ENOTFOUND)
+		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", id);
+	if (!error)
+		error = cl_record_parse(out, path.ptr, data.ptr, data.size, err);
+	cl_buf_release(&path);
+	cl_buf_release(&data);
+	return error;
+}
+
 int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
 {
 	cl_oid tip, blob;
 	int error;
 
 	*out = NULL;
+	if (!h->store)
+		return engine_index_yaml(out, h, id, err);
 	if ((error = cl_store_tip(h->store, &tip, err)) < 0)
 		return error;
 	return cl_home_record_at(out, &blob, h, &tip, id, err);
@@ -299,8 +341,118 @@ int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
 
 /* ---- applying commits to the index ---- */
 
-static int engine_index_record(cl_home *h, const cl_record *r, const char *commit_hex,
-			       cl_error *err)
+/*
+ * Catching up applies the commits the index lacks in chunks, one index
+ * transaction each, that end at a commit C and leave the index exactly at
+ * C.  Within a chunk, each commit gives its transition from its message
+ * alone (the trailers say who did what), and notes the record it names.
+ * At the chunk's end, each noted record is read once, from C's tree, and
+ * its row computed with the configuration at C.  So a record is read and
+ * parsed once per chunk rather than once per commit, and all reads of a
+ * chunk go through one set of trees (libgit2's cache keeps them), where
+ * reading each commit's own tree parsed a fresh copy of the big
+ * directories every time.  Memory stays bounded by the chunk's size.
+ *
+ * The result does not depend on where chunks end: a row's commit is the
+ * last commit naming the record, and after a configuration commit every
+ * record in flight gets who waits on it under the newer configuration,
+ * as applying commit by commit did.
+ */
+
+/* Commits applied per index transaction. */
+#define ENGINE_CHUNK 8192
+
+/* A record named in the chunk: id and the commit that named it last. */
+typedef struct touched {
+	char *id;                    /* record id, owned */
+	size_t seq;                  /* position in the chunk */
+	char hex[CL_OID_HEXSZ + 1];  /* the commit */
+} touched;
+
+typedef struct catch_ctx {
+	cl_home *h;       /* the home */
+	char prev[CL_OID_HEXSZ + 1]; /* the index head before the chunk */
+	cl_oid *ids;      /* commits to apply, oldest first */
+	size_t n, alloc;  /* entries in ids, allocated */
+	touched *t;       /* records named in the chunk */
+	size_t nt, talloc;/* entries in t, allocated */
+	int config;       /* the chunk has a configuration commit */
+	size_t done;      /* commits applied, for progress */
+	cl_error *err;    /* where errors go */
+} catch_ctx;
+
+static int engine_collect_id(const cl_oid *commit, void *payload)
+{
+	catch_ctx *c = payload;
+
+	if (c->n == c->alloc) {
+		c->alloc = c->alloc ? cl_xmul(c->alloc, 2) : 256;
+		c->ids = cl_xrealloc(c->ids, cl_xmul(c->alloc, sizeof(*c->ids)));
+	}
+	c->ids[c->n++] = *commit;
+	return 0;
+}
+
+static void engine_touch(catch_ctx *c, const char *id, const char *hex)
+{
+	touched *t;
+
+	if (c->nt == c->talloc) {
+		c->talloc = c->talloc ? cl_xmul(c->talloc, 2) : 256;
+		c->t = cl_xrealloc(c->t, cl_xmul(c->talloc, sizeof(*c->t)));
+	}
+	t = &c->t[c->nt];
+	t->id = cl_xstrdup(id);
+	t->seq = c->nt++;
+	memcpy(t->hex, hex, sizeof(t->hex));
+}
+
+static void engine_touched_clear(catch_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nt; i++)
+		free(c->t[i].id);
+	c->nt = 0;
+	c->config = 0;
+}
+
+/* By id, then the order they were named in. */
+static int engine_touched_cmp(const void *a, const void *b)
+{
+	const touched *x = a, *y = b;
+	int d = strcmp(x->id, y->id);
+
+	if (d)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Reads record id in commit's tree: its bytes into data, parsed into *out. */
+static int engine_record_bytes(cl_record **out, cl_buf *data, cl_home *h,
+			       const cl_oid *commit, const char *id, cl_error *err)
+{
+	char period[8], talent[CL_ID_MAX_BUF];
+	cl_buf path = CL_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	cl_buf_clear(data);
+	if ((error = cl_record_id_split(period, talent, id, err)) < 0)
+		return error;
+	cl_record_path(&path, period, talent);
+	error = cl_store_read(h->store, commit, path.ptr, data, NULL, err);
+	if (error == CL_ENOTFOUND)
+		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", id);
+	if (!error)
+		error = cl_record_parse(out, path.ptr, data->ptr, data->size, err);
+	cl_buf_release(&path);
+	return error;
+}
+
+/* Puts record r (whose YAML is data) as of commit_hex. */
+static int engine_index_record(cl_home *h, const cl_record *r, const cl_buf *data,
+			       const char *commit_hex, cl_error *err)
 {
 	cl_index_record row = { 0 };
 	const char **ids = NULL;
@@ -318,14 +470,32 @@ static int engine_index_record(cl_home *h, const cl_record *r, const char *commi
 	row.commit = (char *)commit_hex;
 	row.waiting = (char **)ids;
 	row.nwaiting = n;
+	row.yaml = data->ptr;
+	row.yaml_len = data->size;
 	error = cl_index_put_record(h->index, &row, err);
 	free(ids);
 	return error;
 }
 
+/* Reads record id at commit and puts it as of commit_hex. */
+static int engine_put_record(cl_home *h, const cl_oid *commit, const char *id,
+			     const char *commit_hex, cl_error *err)
+{
+	cl_buf data = CL_BUF_INIT;
+	cl_record *r = NULL;
+	int error;
+
+	if ((error = engine_record_bytes(&r, &data, h, commit, id, err)) == 0)
+		error = engine_index_record(h, r, &data, commit_hex, err);
+	cl_record_free(r);
+	cl_buf_release(&data);
+	return error;
+}
+
 typedef struct refresh_ctx {
-	char **ids;   /* record ids collected */
-	size_t n;     /* entries */
+	char **ids;     /* record ids collected */
+	char **commits; /* the commit each row names */
+	size_t n;       /* entries */
 } refresh_ctx;
 
 static int engine_collect(const cl_index_record *r, void *payload)
@@ -333,156 +503,127 @@ static int engine_collect(const cl_index_record *r, void *payload)
 	refresh_ctx *c = payload;
 
 	c->ids = cl_xrealloc(c->ids, cl_xmul(c->n + 1, sizeof(char *)));
-	c->ids[c->n++] = cl_xstrdup(r->id);
+	c->commits = cl_xrealloc(c->commits, cl_xmul(c->n + 1, sizeof(char *)));
+	c->ids[c->n] = cl_xstrdup(r->id);
+	c->commits[c->n++] = cl_xstrdup(r->commit);
 	return 0;
 }
 
 /* After a configuration change, who waits on what may change for every
- * record in flight. */
-static int engine_refresh_waiting(cl_home *h, const cl_oid *commit,
-				  const char *hex, cl_error *err)
+ * record in flight; what else the rows say does not. */
+static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, cl_error *err)
 {
 	cl_index_filter f = { 0 };
-	refresh_ctx c = { NULL, 0 };
-	cl_record *r = NULL;
-	cl_oid blob;
+	refresh_ctx c = { NULL, NULL, 0 };
 	size_t i;
 	int error;
 
 	f.in_flight = 1;
 	error = cl_index_query(h->index, &f, engine_collect, &c, err);
-	for (i = 0; i < c.n && !error; i++) {
-		if (!(error = cl_home_record_at(&r, &blob, h, commit, c.ids[i], err)))
-			error = engine_index_record(h, r, hex, err);
-		cl_record_free(r);
-		r = NULL;
-	}
+	for (i = 0; i < c.n && !error; i++)
+		error = engine_put_record(h, commit, c.ids[i], c.commits[i], err);
 	cl_strv_free(c.ids, c.n);
+	cl_strv_free(c.commits, c.n);
 	return error;
 }
 
-static int engine_index_transition(cl_home *h, const cl_commit_info *ci,
-				   const cl_message *msg, const char *hex,
-				   cl_error *err)
-{
-	cl_index_transition t = { 0 };
-
-	t.commit = (char *)hex;
-	t.record = msg->record;
-	t.time = ci->time;
-	t.actor = msg->actor;
-	t.action = msg->action;
-	t.from = msg->from;
-	t.to = msg->to;
-	t.level = msg->level;
-	t.grade = msg->grade;
-	t.comment = msg->comment;
-	return cl_index_add_transition(h->index, &t, err);
-}
-
-static int engine_apply_body(cl_home *h, const cl_oid *commit, const cl_commit_info *ci,
-			     const cl_message *msg, const char *hex, cl_error *err)
-{
-	cl_record *r = NULL;
-	cl_oid blob;
-	int error;
-
-	if ((error = cl_home_use_config(h, commit, err)) < 0 ||
-	    (error = engine_index_transition(h, ci, msg, hex, err)) < 0)
-		return error;
-	if (!msg->record)
-		return engine_refresh_waiting(h, commit, hex, err);
-	if ((error = cl_home_record_at(&r, &blob, h, commit, msg->record, err)) < 0)
-		return error;
-	error = engine_index_record(h, r, hex, err);
-	cl_record_free(r);
-	return error;
-}
-
-/* Applies one commit's changes inside the open index transaction. */
-static int engine_apply(cl_home *h, const cl_oid *commit, cl_error *err)
+/* Adds commit's transition (from its message) and notes its record. */
+static int engine_apply_message(catch_ctx *c, const cl_oid *commit)
 {
 	char hex[CL_OID_HEXSZ + 1];
 	cl_commit_info ci = { 0 };
 	cl_message msg = { 0 };
+	cl_index_transition t = { 0 };
 	int error;
 
 	cl_oid_fmt(hex, commit);
-	if ((error = cl_store_commit_info(h->store, commit, &ci, err)) < 0)
+	if ((error = cl_store_commit_info(c->h->store, commit, &ci, c->err)) < 0)
 		return error;
-	if ((error = cl_message_parse(&msg, ci.message, err)) < 0)
-		cl_error_prefix(err, "commit %s", hex);
+	if ((error = cl_message_parse(&msg, ci.message, c->err)) < 0) {
+		cl_error_prefix(c->err, "commit %s", hex);
+		goto done;
+	}
+	t.commit = hex;
+	t.record = msg.record;
+	t.time = ci.time;
+	t.actor = msg.actor;
+	t.action = msg.action;
+	t.from = msg.from;
+	t.to = msg.to;
+	t.level = msg.level;
+	t.grade = msg.grade;
+	t.comment = msg.comment;
+	if ((error = cl_index_add_transition(c->h->index, &t, c->err)) < 0)
+		goto done;
+	if (msg.record)
+		engine_touch(c, msg.record, hex);
 	else
-		error = engine_apply_body(h, commit, &ci, &msg, hex, err);
+		c->config = 1;
+done:
 	cl_message_release(&msg);
 	cl_commit_info_release(&ci);
 	return error;
 }
 
-/* Commits applied per index transaction when catching up a long way. */
-#define ENGINE_BATCH 256
+/* Puts the chunk's records as of its last commit `end`, then the rows a
+ * configuration change touches, then the configuration key. */
+static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
+{
+	cl_buf key = CL_BUF_INIT;
+	cl_home *h = c->h;
+	size_t i;
+	int error;
 
-typedef struct catch_ctx {
-	cl_home *h;     /* the home */
-	char prev[CL_OID_HEXSZ + 1]; /* the index head before the next commit */
-	int in_txn;     /* an index transaction is open */
-	size_t batch;   /* commits applied in it */
-	size_t done;    /* commits applied */
-	size_t total;   /* commits to apply, for progress */
-	cl_error *err;  /* where errors go */
-} catch_ctx;
+	if ((error = cl_home_use_config(h, end, c->err)) < 0)
+		return error;
+	if (c->nt)
+		qsort(c->t, c->nt, sizeof(*c->t), engine_touched_cmp);
+	for (i = 0; i < c->nt && !error; i++) {
+		if (i + 1 < c->nt && !strcmp(c->t[i].id, c->t[i + 1].id))
+			continue; /* only the last commit naming it counts */
+		error = engine_put_record(h, end, c->t[i].id, c->t[i].hex, c->err);
+	}
+	if (!error && c->config)
+		error = engine_refresh_waiting(h, end, c->err);
+	if (!error) {
+		engine_config_key_string(&key, h->cfg_key);
+		error = cl_index_set_config(h->index, key.ptr, c->err);
+	}
+	cl_buf_release(&key);
+	return error;
+}
 
 /*
- * Opens an index transaction that extends c->prev.  Another process may
- * be catching up the same commits: when the head is no longer c->prev,
- * CL_EMOVED tells the caller to start over from the new head.
+ * Applies ids[first .. first+len) in one index transaction that extends
+ * c->prev.  Another process may be catching up the same commits: when the
+ * head is no longer c->prev, CL_EMOVED tells the caller to start over from
+ * the new head.
  */
-static int engine_batch_begin(catch_ctx *c)
+static int engine_chunk(catch_ctx *c, size_t first, size_t len)
 {
-	char head[CL_OID_HEXSZ + 1];
+	char head[CL_OID_HEXSZ + 1], end[CL_OID_HEXSZ + 1];
+	size_t i;
 	int error;
 
 	if ((error = cl_index_begin(c->h->index, c->err)) < 0)
 		return error;
 	if ((error = cl_index_head(c->h->index, head, c->err)) < 0 ||
-	    (strcmp(head, c->prev) && (error = CL_EMOVED) < 0)) {
-		cl_index_rollback(c->h->index);
-		return error;
+	    (strcmp(head, c->prev) && (error = CL_EMOVED) < 0))
+		goto done;
+	for (i = first; i < first + len && !error; i++) {
+		error = engine_apply_message(c, &c->ids[i]);
+		cl_progress("indexing", ++c->done, c->n);
 	}
-	c->in_txn = 1;
-	c->batch = 0;
-	return 0;
-}
-
-/* Records the head and commits the open transaction. */
-static int engine_batch_end(catch_ctx *c)
-{
-	int error;
-
+	if (error || (error = engine_chunk_records(c, &c->ids[first + len - 1])) < 0)
+		goto done;
+	cl_oid_fmt(end, &c->ids[first + len - 1]);
 	cl_fault("during-index");
-	c->in_txn = 0;
-	if ((error = cl_index_commit(c->h->index, c->prev, c->err)) < 0)
-		cl_index_rollback(c->h->index);
+	if ((error = cl_index_commit(c->h->index, end, c->err)) == 0)
+		memcpy(c->prev, end, sizeof(end));
+done:
+	engine_touched_clear(c);
+	cl_index_rollback(c->h->index);
 	return error;
-}
-
-static int engine_catch_one(const cl_oid *commit, void *payload)
-{
-	catch_ctx *c = payload;
-	int error;
-
-	if (!c->in_txn && (error = engine_batch_begin(c)) < 0)
-		return error;
-	if ((error = engine_apply(c->h, commit, c->err)) < 0) {
-		cl_index_rollback(c->h->index);
-		c->in_txn = 0;
-		return error;
-	}
-	cl_oid_fmt(c->prev, commit);
-	cl_progress("indexing", ++c->done, c->total);
-	if (++c->batch >= ENGINE_BATCH)
-		return engine_batch_end(c);
-	return 0;
 }
 
 /* A walk callback that counts commits (for progress totals). */
@@ -495,10 +636,13 @@ int cl_count_commit(const cl_oid *commit, void *payload)
 
 static int engine_catch_up_once(cl_home *h, cl_error *err)
 {
-	catch_ctx c = { h, "", 0, 0, 0, 0, err };
+	catch_ctx c = { 0 };
 	cl_oid tip, from;
+	size_t i, len;
 	int error;
 
+	c.h = h;
+	c.err = err;
 	/* The index head first: read the other way round, a writer could
 	 * move tip and head in between, and a head newer than the tip we
 	 * read would look like a rewritten history. */
@@ -509,14 +653,13 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);
 	if (*c.prev && cl_oid_equal(&from, &tip))
 		return 0;
-	if ((error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, cl_count_commit,
-				   &c.total, err)) < 0)
-		return error;
-	error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_catch_one, &c, err);
-	if (!error && c.in_txn)
-		error = engine_batch_end(&c);
-	if (error && c.in_txn)
-		cl_index_rollback(h->index);
+	error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_collect_id, &c, err);
+	for (i = 0; !error && i < c.n; i += len) {
+		len = c.n - i < ENGINE_CHUNK ? c.n - i : ENGINE_CHUNK;
+		error = engine_chunk(&c, i, len);
+	}
+	free(c.ids);
+	free(c.t);
 	return error;
 }
 
@@ -578,6 +721,78 @@ int cl_home_open(cl_home **out, const char *dir, cl_error *err)
 int cl_home_open_raw(cl_home **out, const char *dir, cl_error *err)
 {
 	return engine_open(out, dir, 0, err);
+}
+
+/* The configuration named by the index's key, from HOME/cache only. */
+static int engine_read_config(cl_home *h, cl_error *err)
+{
+	cl_buf key = CL_BUF_INIT, path = CL_BUF_INIT;
+	int error;
+
+	if ((error = cl_index_config(h->index, &key, err)) < 0)
+		goto done;
+	engine_cache_path(&path, h, key.ptr);
+	if ((error = engine_cache_load(&h->cfg, path.ptr, key.ptr)) < 0 ||
+	    (error = cl_machine_compile(&h->machine, h->cfg->workflow, err)) < 0)
+		goto done;
+	h->has_cfg = 1;
+done:
+	cl_buf_release(&key);
+	cl_buf_release(&path);
+	return error;
+}
+
+/*
+ * 0 when the index, read in a snapshot, is at the branch tip and has what
+ * reads need; h then holds that snapshot and the configuration.  The head
+ * is read before the tip, as catch-up does: if they are equal, no commit
+ * the snapshot lacks existed when the tip was read.  Any other outcome
+ * means "take the long way", never an answer from a stale index.
+ */
+static int engine_index_at_tip(cl_home *h, cl_error *err)
+{
+	char head[CL_OID_HEXSZ + 1];
+	cl_buf git = CL_BUF_INIT, path = CL_BUF_INIT;
+	cl_oid tip, at;
+	struct stat sb;
+	int error;
+
+	engine_join(&git, h->dir, CL_HOME_HISTORY);
+	engine_join(&path, h->dir, CL_HOME_INDEX);
+	/* never create an index where there is no home */
+	if (stat(git.ptr, &sb) < 0 || !S_ISDIR(sb.st_mode) || stat(path.ptr, &sb) < 0) {
+		error = CL_ENOTFOUND;
+		goto done;
+	}
+	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0 ||
+	    (error = cl_index_read_begin(h->index, err)) < 0 ||
+	    (error = cl_index_head(h->index, head, err)) < 0 ||
+	    (error = cl_store_peek_tip(git.ptr, &tip, err)) < 0)
+		goto done;
+	if (cl_oid_parse(&at, head) < 0 || !cl_oid_equal(&at, &tip)) {
+		error = CL_EMOVED;
+		goto done;
+	}
+	error = engine_read_config(h, err);
+done:
+	cl_buf_release(&git);
+	cl_buf_release(&path);
+	return error;
+}
+
+int cl_home_open_read(cl_home **out, const char *dir, cl_error *err)
+{
+	cl_home *h = cl_xcalloc(1, sizeof(*h));
+	cl_error ignored = CL_ERROR_INIT;
+
+	*out = NULL;
+	h->dir = cl_xstrdup(dir);
+	if (engine_index_at_tip(h, &ignored) == 0) {
+		*out = h;
+		return 0;
+	}
+	cl_home_free(h);
+	return cl_home_open(out, dir, err);
 }
 
 /* ---- writing ---- */

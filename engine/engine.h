@@ -42,6 +42,16 @@ int cl_home_create(const char *dir, const cl_config_file *files, size_t n,
 /* Opens a home and catches its index up.  CL_ENOTFOUND when dir is not a
  * home; CL_EVERIFY when the history was rewritten behind the index. */
 int cl_home_open(cl_home **out, const char *dir, cl_error *err);
+/*
+ * Opens a home for reading only (show, queue, list).  When the index is
+ * already at the branch tip (read from the ref files, without libgit2)
+ * and has the records' YAML and the configuration's key, and HOME/cache
+ * has that configuration, the home answers from the index alone, inside
+ * one index snapshot: cl_home_store() is then NULL, and only
+ * cl_home_index(), cl_home_config() and cl_home_record() may be used.
+ * Otherwise it is cl_home_open().  Never answers from a stale index.
+ */
+int cl_home_open_read(cl_home **out, const char *dir, cl_error *err);
 /* Opens without touching the index (for reindex and verify). */
 int cl_home_open_raw(cl_home **out, const char *dir, cl_error *err);
 void cl_home_free(cl_home *h);

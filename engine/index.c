@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SCHEMA 1
+#define INDEX_SCHEMA 2
 #define INDEX_BUSY_MS 10000
 
 static const char index_schema_sql[] =
@@ -54,12 +54,16 @@ static const char index_schema_sql[] =
 	"DROP TABLE IF EXISTS records;"
 	"DROP TABLE IF EXISTS waiting;"
 	"DROP TABLE IF EXISTS transitions;"
+	"DROP TABLE IF EXISTS yaml;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL,"
 	" value TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE records (id TEXT PRIMARY KEY NOT NULL,"
 	" period TEXT NOT NULL, talent TEXT NOT NULL, state TEXT NOT NULL,"
-	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL)"
-	" WITHOUT ROWID;"
+	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL,"
+	" waiting BLOB NOT NULL) WITHOUT ROWID;"
+	/* apart, so that scanning records does not read the YAML */
+	"CREATE TABLE yaml (record TEXT PRIMARY KEY NOT NULL,"
+	" bytes BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX records_period_state ON records (period, state);"
 	"CREATE INDEX records_state ON records (state);"
 	"CREATE INDEX records_talent ON records (talent);"
@@ -73,17 +77,21 @@ static const char index_schema_sql[] =
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
 	"CREATE INDEX transitions_record ON transitions (record, seq);"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
 
 static const char index_reset_sql[] =
 	"DELETE FROM waiting;"
 	"DELETE FROM records;"
+	"DELETE FROM yaml;"
 	"DELETE FROM transitions;"
 	"DELETE FROM meta;";
 
+/* waiting is also a column: the waiting table's rows for the record, in
+ * person order, each followed by a NUL, so that a read needs no second
+ * lookup per record */
 #define INDEX_RECORD_COLUMNS \
 	"SELECT r.id, r.period, r.talent, r.state, r.level, r.since," \
-	" r.commit_id"
+	" r.commit_id, r.waiting"
 
 /* The fixed statements, prepared at open. */
 enum {
@@ -93,11 +101,15 @@ enum {
 	IX_ROLLBACK,
 	IX_HEAD_GET,
 	IX_HEAD_SET,
+	IX_META_GET,
+	IX_META_SET,
 	IX_RECORD_PUT,
+	IX_YAML_PUT,
+	IX_YAML_DEL,
 	IX_RECORD_GET,
+	IX_RECORD_YAML,
 	IX_WAITING_DEL,
 	IX_WAITING_ADD,
-	IX_WAITING_GET,
 	IX_TRANSITION_ADD,
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
@@ -113,20 +125,26 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_HEAD_GET] = "SELECT value FROM meta WHERE key = 'head'",
 	[IX_HEAD_SET] = "INSERT INTO meta (key, value) VALUES ('head', ?1)"
 		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[IX_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[IX_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	[IX_RECORD_PUT] = "INSERT INTO records (id, period, talent, state,"
-		" level, since, commit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" level, since, commit_id, waiting)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 		" ON CONFLICT (id) DO UPDATE SET period = excluded.period,"
 		" talent = excluded.talent, state = excluded.state,"
 		" level = excluded.level, since = excluded.since,"
-		" commit_id = excluded.commit_id",
+		" commit_id = excluded.commit_id, waiting = excluded.waiting",
+	[IX_YAML_PUT] = "INSERT INTO yaml (record, bytes) VALUES (?1, ?2)"
+		" ON CONFLICT (record) DO UPDATE SET bytes = excluded.bytes",
+	[IX_YAML_DEL] = "DELETE FROM yaml WHERE record = ?1",
 	[IX_RECORD_GET] = INDEX_RECORD_COLUMNS " FROM records r"
 		" WHERE r.id = ?1",
+	[IX_RECORD_YAML] = "SELECT bytes FROM yaml WHERE record = ?1",
 	[IX_WAITING_DEL] = "DELETE FROM waiting WHERE record = ?1",
 	/* a person listed twice waits once */
 	[IX_WAITING_ADD] = "INSERT INTO waiting (record, person)"
 		" VALUES (?1, ?2) ON CONFLICT (person, record) DO NOTHING",
-	[IX_WAITING_GET] = "SELECT person FROM waiting WHERE record = ?1"
-		" ORDER BY person",
 	/* re-applying a commit keeps the first row, and so its seq; unlike
 	 * INSERT OR IGNORE this does not also swallow NOT NULL violations */
 	[IX_TRANSITION_ADD] = "INSERT INTO transitions (commit_id, record,"
@@ -157,6 +175,7 @@ struct cl_index {
 	sqlite3_stmt *stmt[IX_NSTMT];     /* fixed statements, see index_sql */
 	sqlite3_stmt *query[IX_Q_SHAPES]; /* by filter bits; NULL until used */
 	int writing;                      /* in cl_index_begin .. commit */
+	int snapshot;                     /* in cl_index_read_begin .. end */
 };
 
 static int index_fail(cl_index *ix, cl_error *err, const char *fmt, ...)
@@ -205,6 +224,18 @@ static char *index_column_dup(sqlite3_stmt *st, int i)
 	if (!s)
 		cl_die("out of memory");
 	return cl_xstrndup((const char *)s, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Appends the bytes of column i (a blob, or text without its NUL). */
+static void index_column_put(cl_buf *out, sqlite3_stmt *st, int i)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	if (n && !p)
+		cl_die("out of memory");
+	if (n)
+		cl_buf_put(out, p, n);
 }
 
 /* Steps fixed statement which, which returns no rows, and resets it. */
@@ -492,6 +523,87 @@ int cl_index_head(cl_index *ix, char out[41], cl_error *err)
 	return error;
 }
 
+int cl_index_read_begin(cl_index *ix, cl_error *err)
+{
+	int error;
+
+	if (!sqlite3_get_autocommit(ix->db))
+		return cl_error_set(err, CL_EINTERNAL,
+				    "cannot start reading the index: a transaction is open");
+	if ((error = index_exec(ix, IX_BEGIN_READ, err,
+				"cannot read the index")) < 0)
+		return error;
+	ix->snapshot = 1;
+	return 0;
+}
+
+void cl_index_read_end(cl_index *ix)
+{
+	if (!ix || !ix->snapshot)
+		return;
+	ix->snapshot = 0;
+	if (!sqlite3_get_autocommit(ix->db))
+		index_exec(ix, IX_ROLLBACK, NULL, "");
+}
+
+int cl_index_set_config(cl_index *ix, const char *key, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_META_SET];
+	int error = 0;
+
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL, "cannot set the index's "
+				    "configuration: no transaction is open");
+	if (!key)
+		return cl_error_set(err, CL_EINVALID, "no configuration key given");
+	if (index_bind_text(st, 1, "config") != SQLITE_OK ||
+	    index_bind_text(st, 2, key) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot set the index's configuration");
+	index_reset(st);
+	return error;
+}
+
+int cl_index_config(cl_index *ix, cl_buf *out, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_META_GET];
+	int rc = index_bind_text(st, 1, "config"), error = 0;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		index_column_put(out, st, 0);
+	else if (rc == SQLITE_DONE)
+		error = cl_error_set(err, CL_ENOTFOUND, "the index has no configuration key");
+	else
+		error = index_fail(ix, err, "cannot read the index's configuration");
+	index_reset(st);
+	return error;
+}
+
+int cl_index_record_yaml(cl_index *ix, const char *id, cl_buf *out,
+			 cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_RECORD_YAML];
+	int rc, error = 0;
+
+	if (!id)
+		return cl_error_set(err, CL_EINVALID, "no record id given");
+	rc = index_bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		index_column_put(out, st, 0);
+	else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		error = cl_error_set(err, CL_ENOTFOUND,
+				     "no stored record '%s' in the index", id);
+	else
+		error = index_fail(ix, err,
+				   "cannot read record '%s' from the index", id);
+	index_reset(st);
+	return error;
+}
+
 /*
  * Writing records and transitions.
  */
@@ -510,6 +622,10 @@ static int index_record_check(cl_index *ix, const cl_index_record *r,
 				    r->id, "no transaction is open");
 	if (!r->period)
 		missing = "period";
+	else if (strncmp(r->id, r->period, strlen(r->period)) ||
+		 r->id[strlen(r->period)] != '/')
+		return cl_error_set(err, CL_EINVALID, "record '%s' is not in "
+				    "period '%s'", r->id, r->period);
 	else if (!r->talent)
 		missing = "talent";
 	else if (!r->state)
@@ -525,7 +641,30 @@ static int index_record_check(cl_index *ix, const cl_index_record *r,
 	return 0;
 }
 
-static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r)
+static int index_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The waiting column: r's people sorted, once each, NUL-terminated. */
+static void index_waiting_text(cl_buf *out, const cl_index_record *r)
+{
+	char **v = cl_xmalloc(cl_xmul(r->nwaiting ? r->nwaiting : 1, sizeof(*v)));
+	size_t i;
+
+	for (i = 0; i < r->nwaiting; i++)
+		v[i] = r->waiting[i];
+	if (r->nwaiting)
+		qsort(v, r->nwaiting, sizeof(*v), index_strcmp);
+	for (i = 0; i < r->nwaiting; i++)
+		if (!i || strcmp(v[i], v[i - 1]))
+			cl_buf_put(out, v[i], strlen(v[i]) + 1);
+	free(v);
+}
+
+/* waiting: the waiting column's text, bound as is. */
+static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r,
+			     const cl_buf *waiting)
 {
 	int rc = index_bind_text(st, 1, r->id);
 
@@ -541,6 +680,9 @@ static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r)
 		rc = sqlite3_bind_int64(st, 6, r->since);
 	if (rc == SQLITE_OK)
 		rc = index_bind_text(st, 7, r->commit);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_blob64(st, 8, waiting->ptr, waiting->size,
+					 SQLITE_STATIC);
 	return rc;
 }
 
@@ -576,18 +718,40 @@ static int index_put_waiting(cl_index *ix, const cl_index_record *r,
 	return error;
 }
 
+/* Stores r's YAML, or forgets the old one when r has none. */
+static int index_put_yaml(cl_index *ix, const cl_index_record *r, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[r->yaml ? IX_YAML_PUT : IX_YAML_DEL];
+	int rc = index_bind_text(st, 1, r->id), error = 0;
+
+	if (rc == SQLITE_OK && r->yaml)
+		rc = sqlite3_bind_blob64(st, 2, r->yaml, r->yaml_len, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot apply record '%s' to the index",
+				   r->id);
+	index_reset(st);
+	return error;
+}
+
 int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
 	sqlite3_stmt *st = ix->stmt[IX_RECORD_PUT];
+	cl_buf waiting = CL_BUF_INIT;
 	int error;
 
 	if ((error = index_record_check(ix, r, err)) < 0)
 		return error;
-	if (index_bind_record(st, r) != SQLITE_OK ||
+	index_waiting_text(&waiting, r);
+	if (index_bind_record(st, r, &waiting) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		error = index_fail(ix, err, "cannot apply record '%s' to the index",
 				   r->id);
 	index_reset(st);
+	cl_buf_release(&waiting);
+	if (!error)
+		error = index_put_yaml(ix, r, err);
 	if (!error)
 		error = index_put_waiting(ix, r, err);
 	return error;
@@ -674,15 +838,37 @@ void cl_index_record_release(cl_index_record *r)
 	free(r->state);
 	free(r->level);
 	free(r->commit);
+	free(r->yaml);
 	for (i = 0; i < r->nwaiting; i++)
 		free(r->waiting[i]);
 	free(r->waiting);
 	memset(r, 0, sizeof(*r));
 }
 
-/* Copies a row of INDEX_RECORD_COLUMNS; waiting is left empty. */
+/* Splits the waiting column (see index_waiting_text) into r->waiting. */
+static void index_waiting_split(cl_index_record *r, sqlite3_stmt *st, int col)
+{
+	const char *p = sqlite3_column_blob(st, col), *end;
+	size_t len = (size_t)sqlite3_column_bytes(st, col), n = 0, i;
+
+	if (!len)
+		return;
+	if (!p)
+		cl_die("out of memory");
+	for (i = 0; i < len; i++)
+		n += p[i] == '\0';
+	r->waiting = cl_xmalloc(cl_xmul(n + 1, sizeof(*r->waiting)));
+	for (end = p + len; p < end; p += strlen(p) + 1) {
+		if (!memchr(p, '\0', (size_t)(end - p)))
+			break; /* not ours: no final NUL */
+		r->waiting[r->nwaiting++] = cl_xstrdup(p);
+	}
+}
+
+/* Copies a row of INDEX_RECORD_COLUMNS. */
 static void index_record_fill(sqlite3_stmt *st, cl_index_record *r)
 {
+
 	memset(r, 0, sizeof(*r));
 	r->id = index_column_dup(st, 0);
 	r->period = index_column_dup(st, 1);
@@ -691,29 +877,7 @@ static void index_record_fill(sqlite3_stmt *st, cl_index_record *r)
 	r->level = index_column_dup(st, 4);
 	r->since = sqlite3_column_int64(st, 5);
 	r->commit = index_column_dup(st, 6);
-}
-
-/* Fills r->waiting, ordered by person id. */
-static int index_waiting_load(cl_index *ix, cl_index_record *r, cl_error *err)
-{
-	sqlite3_stmt *st = ix->stmt[IX_WAITING_GET];
-	size_t alloc = 0;
-	int rc = index_bind_text(st, 1, r->id), error = 0;
-
-	if (rc == SQLITE_OK)
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (r->nwaiting == alloc) {
-				alloc = alloc ? cl_xmul(alloc, 2) : 4;
-				r->waiting = cl_xrealloc(r->waiting,
-					cl_xmul(alloc, sizeof(*r->waiting)));
-			}
-			r->waiting[r->nwaiting++] = index_column_dup(st, 0);
-		}
-	if (rc != SQLITE_DONE)
-		error = index_fail(ix, err, "cannot read who record '%s' waits on",
-				   r->id);
-	index_reset(st);
-	return error;
+	index_waiting_split(r, st, 7);
 }
 
 static int index_get_row(cl_index *ix, const char *id, cl_index_record *out,
@@ -748,8 +912,6 @@ int cl_index_get(cl_index *ix, const char *id, cl_index_record *out,
 	if ((error = index_read_begin(ix, &own, err)) < 0)
 		return error;
 	error = index_get_row(ix, id, out, err);
-	if (!error)
-		error = index_waiting_load(ix, out, err);
 	if (error)
 		cl_index_record_release(out);
 	index_read_end(ix, own);
@@ -805,7 +967,10 @@ static void index_query_sql(cl_buf *sql, unsigned mask)
 		unsigned bit;     /* filter that adds this condition */
 		const char *cond; /* the condition, values bound by name */
 	} where[] = {
-		{ IX_Q_PERIOD, "r.period = :period" },
+		/* an id starts with its period and '/': the range lets
+		 * sqlite read the rows in id order off the primary key */
+		{ IX_Q_PERIOD, "r.id > :period || '/' AND r.id < :period || '0'"
+		  " AND +r.period = :period" },
 		{ IX_Q_STATE, "r.state = :state" },
 		{ IX_Q_TALENT, "r.talent = :talent" },
 		{ IX_Q_IN_FLIGHT,
@@ -858,9 +1023,7 @@ static int index_query_rows(cl_index *ix, sqlite3_stmt *st,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		index_record_fill(st, &r);
-		error = index_waiting_load(ix, &r, err);
-		if (!error)
-			error = cb(&r, payload);
+		error = cb(&r, payload);
 		cl_index_record_release(&r);
 		if (error)
 			return error;

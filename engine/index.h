@@ -14,6 +14,11 @@
  *
  * Rows handed to callbacks are borrowed and live until the callback
  * returns.  cl_index_get() fills a row the caller releases.
+ *
+ * Besides the rows, the index keeps what a read needs to answer without
+ * the history when the index is at the branch tip: each record's stored
+ * YAML, and the key of the configuration in force at the head (the ids of
+ * its files, which name its entry in HOME/cache).
  */
 #ifndef CL_INDEX_H
 #define CL_INDEX_H
@@ -21,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 
 typedef struct cl_index cl_index;
@@ -36,15 +42,18 @@ int cl_index_head(cl_index *ix, char out[41], cl_error *err);
 int cl_index_reset(cl_index *ix, cl_error *err);
 
 typedef struct cl_index_record {
-	char *id;          /* "2022H2/t001" */
-	char *period;      /* "2022H2" */
+	char *id;          /* "2022H2/t001": the period, '/', the talent */
+	char *period;      /* "2022H2"; a put refuses an id not under it */
 	char *talent;      /* person id */
 	char *state;       /* machine state name */
 	char *level;       /* current level id, NULL when none */
 	int64_t since;     /* time it entered its state */
-	char *commit;      /* hex of the commit that last changed it */
+	char *commit;      /* hex of the last commit whose Record: names it */
 	char **waiting;    /* person ids who may act now */
 	size_t nwaiting;   /* entries in waiting */
+	char *yaml;        /* put: its YAML bytes (NULL: none); reads leave
+			    * it NULL, see cl_index_record_yaml() */
+	size_t yaml_len;   /* bytes in yaml */
 } cl_index_record;
 
 void cl_index_record_release(cl_index_record *r); /* NULL is fine */
@@ -71,6 +80,27 @@ int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 			    cl_error *err);
 int cl_index_commit(cl_index *ix, const char *head_hex, cl_error *err);
 void cl_index_rollback(cl_index *ix);
+
+/* The configuration key stored with the head (set it in the write
+ * transaction that commits that head).  cl_index_config() appends it to
+ * out; CL_ENOTFOUND when none is stored. */
+int cl_index_set_config(cl_index *ix, const char *key, cl_error *err);
+int cl_index_config(cl_index *ix, cl_buf *out, cl_error *err);
+
+/*
+ * A read snapshot: every read between begin and end sees the index as it
+ * was at the first of them, whatever writers commit meanwhile.  A reader
+ * that checks the head against the branch tip and then answers from the
+ * index needs that, or a concurrent reindex could empty the rows between
+ * the check and the answer.  end accepts NULL and an index not reading.
+ */
+int cl_index_read_begin(cl_index *ix, cl_error *err);
+void cl_index_read_end(cl_index *ix);
+
+/* Appends the stored YAML of record id to out; CL_ENOTFOUND when there is
+ * no such record or none was stored for it. */
+int cl_index_record_yaml(cl_index *ix, const char *id, cl_buf *out,
+			 cl_error *err);
 
 /* CL_ENOTFOUND when there is no such record. */
 int cl_index_get(cl_index *ix, const char *id, cl_index_record *out,

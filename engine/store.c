@@ -1418,3 +1418,72 @@ done:
 		store_group_fold(st);
 	return error;
 }
+
+/* ---- reading the branch tip without libgit2 (fast reads) -------------- */
+
+/*
+ * Why plain file reads: every process that calls git_libgit2_init() pays
+ * for libgit2's global set-up (in Debian's build, parsing the system CA
+ * bundle), which is most of the time a read command takes.  A read whose
+ * index is already at the tip needs no object, only the tip's id, and the
+ * files backend keeps that in one of two places: the loose ref, which wins
+ * when present, or a line of packed-refs.  git replaces either with a
+ * rename, so a read sees a whole old or a whole new file.
+ */
+
+/* 40 hex digits followed by end, '\n' or ' ' at s[40]. */
+static int store_peek_hex(cl_oid *out, const char *s, size_t len)
+{
+	char hex[CL_OID_HEXSZ + 1];
+
+	if (len < CL_OID_HEXSZ ||
+	    (len > CL_OID_HEXSZ && s[CL_OID_HEXSZ] != '\n' && s[CL_OID_HEXSZ] != ' '))
+		return -1;
+	memcpy(hex, s, CL_OID_HEXSZ);
+	hex[CL_OID_HEXSZ] = '\0';
+	return cl_oid_parse(out, hex);
+}
+
+/* The line "<hex> CL_STORE_BRANCH" of a packed-refs file. */
+static int store_peek_packed(cl_oid *out, const cl_buf *data)
+{
+	static const char name[] = " " CL_STORE_BRANCH;
+	const size_t nlen = sizeof(name) - 1;
+	const char *p = data->ptr, *end = data->ptr + data->size, *nl;
+
+	for (; p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end;
+		if ((size_t)(nl - p) == CL_OID_HEXSZ + nlen &&
+		    !memcmp(p + CL_OID_HEXSZ, name, nlen))
+			return store_peek_hex(out, p, CL_OID_HEXSZ + 1) < 0 ? CL_EINVALID : 0;
+	}
+	return CL_ENOTFOUND;
+}
+
+int cl_store_peek_tip(const char *gitdir, cl_oid *out, cl_error *err)
+{
+	cl_buf path = CL_BUF_INIT, data = CL_BUF_INIT;
+	int error;
+
+	cl_buf_printf(&path, "%s/%s", gitdir, CL_STORE_BRANCH);
+	error = cl_buf_read_file(&data, path.ptr, 4096, err);
+	if (!error) {
+		if (store_peek_hex(out, data.ptr, data.size) < 0)
+			error = cl_error_set(err, CL_EINVALID, "'%s' is not a plain commit id",
+					     path.ptr);
+		goto done;
+	}
+	if (error != CL_ENOTFOUND)
+		goto done;
+	cl_buf_clear(&path);
+	cl_buf_printf(&path, "%s/packed-refs", gitdir);
+	if ((error = cl_buf_read_file(&data, path.ptr, CL_BUF_MAX, err)) < 0)
+		goto done;
+	if ((error = store_peek_packed(out, &data)) < 0)
+		cl_error_set(err, error, "no plain %s in '%s'", CL_STORE_BRANCH, path.ptr);
+done:
+	cl_buf_release(&path);
+	cl_buf_release(&data);
+	return error;
+}

@@ -196,4 +196,15 @@ int cl_store_group_begin(cl_store *st, cl_error *err);
 int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err);
 int cl_store_grouped(const cl_store *st); /* a group is open */
 
+/* ---- for fast reads, which answer from the index without libgit2 */
+
+/*
+ * The commit CL_STORE_BRANCH points at, read from the ref files of the
+ * repository at gitdir with plain file reads: no libgit2, no
+ * git_libgit2_init().  CL_ENOTFOUND when the branch is in neither the
+ * loose ref nor packed-refs, CL_EINVALID when the ref is not a plain id
+ * (a symbolic ref, say); a caller then asks cl_store_tip() instead.
+ */
+int cl_store_peek_tip(const char *gitdir, cl_oid *out, cl_error *err);
+
 #endif

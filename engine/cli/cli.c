@@ -86,6 +86,11 @@ int cli_open(cl_home **h, const cli_ctx *ctx, cl_error *err)
 	return cl_home_open(h, ctx->home, err);
 }
 
+int cli_open_read(cl_home **h, const cli_ctx *ctx, cl_error *err)
+{
+	return cl_home_open_read(h, ctx->home, err);
+}
+
 void cli_json_print(json_t *v)
 {
 	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);

@@ -51,6 +51,9 @@ int cli_parse(cli_ctx *ctx, const cli_command *cmd, cli_opt *opts,
 
 /* Opens the home and catches its index up. */
 int cli_open(cl_home **h, const cli_ctx *ctx, cl_error *err);
+/* Opens the home for a read command: from the index alone when it is at
+ * the tip (see cl_home_open_read), else as cli_open. */
+int cli_open_read(cl_home **h, const cli_ctx *ctx, cl_error *err);
 
 /* Prints a JSON value and a newline to stdout, and releases it. */
 void cli_json_print(json_t *v);

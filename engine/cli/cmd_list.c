@@ -1,7 +1,8 @@
 /*
  * cmd_list.c - chainlog list [--period P] [--state S] [--talent T] [--json]
  *
- * Answered by the index, after it caught up with the history.
+ * Answered by the index, once it is at the branch tip (checked without
+ * libgit2; caught up first when it is not).  queue shares the code.
  */
 #include "commands.h"
 #include "util.h"
@@ -58,7 +59,7 @@ int cli_list_run(cli_ctx *ctx, const cl_index_filter *f, int json, int queue)
 	list_ctx c = { json ? json_array() : NULL, NULL, queue, 0 };
 	int status = 0;
 
-	if (cli_open(&h, ctx, &err) < 0 || cl_home_config(&cfg, &m, h, &err) < 0) {
+	if (cli_open_read(&h, ctx, &err) < 0 || cl_home_config(&cfg, &m, h, &err) < 0) {
 		status = cli_fail(&err);
 		goto done;
 	}

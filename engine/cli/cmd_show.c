@@ -1,8 +1,10 @@
 /*
  * cmd_show.c - chainlog show RECORD [--json]
  *
- * Reads the record from the tip's tree (the system of record), and
- * resolves who may act on it now from the configuration in force.
+ * Reads the record at the tip: from the index's copy of its YAML when the
+ * index is at the tip (no libgit2 then), else from the tip's tree after
+ * catching the index up; and resolves who may act on it now from the
+ * configuration in force.
  */
 #include "commands.h"
 #include "util.h"
@@ -129,7 +131,7 @@ int cmd_show(cli_ctx *ctx)
 
 	if (cli_parse(ctx, cli_self("show"), opts, pos, 1, 1, &status) < 0)
 		return status;
-	if (cli_open(&h, ctx, &err) < 0 || cl_home_config(&cfg, &m, h, &err) < 0 ||
+	if (cli_open_read(&h, ctx, &err) < 0 || cl_home_config(&cfg, &m, h, &err) < 0 ||
 	    cl_home_record(&r, h, pos[0], &err) < 0) {
 		status = cli_fail(&err);
 		goto done;

@@ -234,10 +234,10 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
-				 " 'records', 'waiting', 'transitions')"), 4);
+				 " 'records', 'waiting', 'transitions', 'yaml')"), 5);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM"
 				 " pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 }
@@ -628,8 +628,8 @@ static void test_index__reset_empties(void **state)
 	assert_head(fx->ix, C3);
 }
 
-#define EVIL_ID "x'); DROP TABLE records;--"
 #define EVIL_PERIOD "2022H2' OR '1'='1"
+#define EVIL_ID EVIL_PERIOD "/x'); DROP TABLE records;--"
 #define EVIL_PERSON "\" OR 1=1 --"
 #define EVIL_COMMENT "'; DELETE FROM transitions; --"
 
@@ -778,7 +778,7 @@ static void test_index__other_schema_version_is_rebuilt(void **state)
 	fx->ix = NULL;
 	raw_exec(fx->path, "PRAGMA user_version = 7");
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
 	apply(fx->ix, C1, &r, NULL);
@@ -802,6 +802,144 @@ static void test_index__open_rejects_a_file_that_is_no_database(void **state)
 	assert_null(ix);
 	assert_non_null(strstr(err.msg, "cannot open the index '"));
 	assert_non_null(strstr(err.msg, "': file is not a database"));
+}
+
+static void test_index__yaml_is_stored_replaced_and_forgotten(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001", "submitted", NULL);
+	cl_error err = CL_ERROR_INIT;
+	cl_buf got = CL_BUF_INIT;
+	static const char bytes[] = "id: 2022H2/t001\n\0binary";
+
+	r.yaml = (char *)bytes;
+	r.yaml_len = sizeof(bytes);
+	apply(fx->ix, C1, &r, NULL);
+	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t001", &got, &err), 0);
+	assert_int_equal(got.size, sizeof(bytes));
+	assert_memory_equal(got.ptr, bytes, sizeof(bytes));
+	cl_buf_clear(&got);
+	r.yaml = (char *)"v2";
+	r.yaml_len = 2;
+	apply(fx->ix, C2, &r, NULL);
+	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t001", &got, &err), 0);
+	assert_string_equal(got.ptr, "v2");
+	cl_buf_clear(&got);
+	r.yaml = NULL;
+	apply(fx->ix, C3, &r, NULL);
+	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t001", &got, &err),
+			 CL_ENOTFOUND);
+	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t404", &got, &err),
+			 CL_ENOTFOUND);
+	assert_int_equal(got.size, 0);
+	cl_buf_release(&got);
+}
+
+static void test_index__waiting_is_sorted_and_unique(void **state)
+{
+	struct fixture *fx = *state;
+	char *w[] = { "m3", "m1", "m3", "m2", NULL };
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001", "pending", w);
+	cl_index_filter f = { 0 };
+	cl_error err = CL_ERROR_INIT;
+	cl_index_record out;
+
+	apply(fx->ix, C1, &r, NULL);
+	assert_int_equal(cl_index_get(fx->ix, "2022H2/t001", &out, &err), 0);
+	assert_int_equal(out.nwaiting, 3);
+	assert_string_equal(out.waiting[0], "m1");
+	assert_string_equal(out.waiting[2], "m3");
+	cl_index_record_release(&out);
+	f.waiting = "m3";
+	assert_query(fx->ix, &f, "2022H2/t001[m1,m2,m3]");
+	f.waiting = "m4";
+	assert_query(fx->ix, &f, "");
+}
+
+static void test_index__period_filter_matches_only_that_period(void **state)
+{
+	struct fixture *fx = *state;
+	const char *ids[] = { "2022H1/t001", "2022H2/t001", "2022H2/t002",
+			      "2022H20/t001", "2023H1/t001" };
+	cl_index_filter f = { 0 };
+	char period[16];
+	size_t i;
+
+	{
+		cl_index_record bad = rec("2022H2/t001", "2022H1", "t001", "draft", NULL);
+		cl_error err = CL_ERROR_INIT;
+
+		assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+		assert_int_equal(cl_index_put_record(fx->ix, &bad, &err), CL_EINVALID);
+		assert_string_equal(err.msg, "record '2022H2/t001' is not in period '2022H1'");
+		bad.period = (char *)"2022";
+		assert_int_equal(cl_index_put_record(fx->ix, &bad, &err), CL_EINVALID);
+		cl_index_rollback(fx->ix);
+	}
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		cl_index_record r = rec(ids[i], "", "t001", "draft", NULL);
+		snprintf(period, sizeof(period), "%.*s",
+			 (int)(strchr(ids[i], '/') - ids[i]), ids[i]);
+		r.period = period;
+		apply(fx->ix, C1, &r, NULL);
+	}
+	f.period = "2022H2";
+	assert_query(fx->ix, &f, "2022H2/t001;2022H2/t002");
+	f.period = "2022H20";
+	assert_query(fx->ix, &f, "2022H20/t001");
+	f.period = "2022";
+	assert_query(fx->ix, &f, "");
+}
+
+static void test_index__config_key_goes_with_the_head(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_buf key = CL_BUF_INIT;
+
+	assert_int_equal(cl_index_config(fx->ix, &key, &err), CL_ENOTFOUND);
+	assert_int_equal(cl_index_set_config(fx->ix, "k1", &err), CL_EINTERNAL);
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_set_config(fx->ix, "k1", &err), 0);
+	assert_int_equal(cl_index_commit(fx->ix, C1, &err), 0);
+	assert_int_equal(cl_index_config(fx->ix, &key, &err), 0);
+	assert_string_equal(key.ptr, "k1");
+	/* a rolled-back transaction keeps the old key with the old head */
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_set_config(fx->ix, "k2", &err), 0);
+	cl_index_rollback(fx->ix);
+	cl_buf_clear(&key);
+	assert_int_equal(cl_index_config(fx->ix, &key, &err), 0);
+	assert_string_equal(key.ptr, "k1");
+	assert_head(fx->ix, C1);
+	cl_buf_release(&key);
+}
+
+static void test_index__snapshot_ignores_later_writes(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_record r1 = rec("2022H2/t001", "2022H2", "t001", "submitted", NULL);
+	cl_error err = CL_ERROR_INIT;
+	cl_index *other = NULL;
+
+	apply(fx->ix, C1, &r1, NULL);
+	assert_int_equal(cl_index_open(&other, fx->path, &err), 0);
+	assert_int_equal(cl_index_read_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_read_begin(fx->ix, &err), CL_EINTERNAL);
+	assert_head(fx->ix, C1);
+	/* a reindex meanwhile: the reader still sees the head and rows it
+	 * checked, not the emptied index */
+	assert_int_equal(cl_index_reset(other, &err), 0);
+	assert_head(other, "");
+	assert_head(fx->ix, C1);
+	assert_query(fx->ix, NULL, "2022H2/t001");
+	assert_counts(fx->ix, 1, 0);
+	cl_index_read_end(fx->ix);
+	cl_index_read_end(fx->ix);
+	assert_head(fx->ix, "");
+	assert_query(fx->ix, NULL, "");
+	cl_index_read_end(NULL);
+	cl_index_free(other);
 }
 
 int main(void)
@@ -828,6 +966,11 @@ int main(void)
 		T(two_handles_share_committed_data),
 		T(readers_never_hold_the_write_lock),
 		T(other_schema_version_is_rebuilt),
+		T(yaml_is_stored_replaced_and_forgotten),
+		T(waiting_is_sorted_and_unique),
+		T(period_filter_matches_only_that_period),
+		T(config_key_goes_with_the_head),
+		T(snapshot_ignores_later_writes),
 		T(open_rejects_a_file_that_is_no_database),
 #undef T
 	};

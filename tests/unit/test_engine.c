@@ -1,0 +1,331 @@
+/*
+ * test_engine.c - unit tests for the home (engine/engine.c): reads that
+ * answer from the index alone, and only when it is at the branch tip.
+ *
+ * Each test makes a home with the sample configuration in a fresh mkdtemp
+ * directory and submits t001's 2022H2 log.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "engine.h"
+#include "util.h"
+#include "yaml.h"
+
+#define T0 1640995200 /* 2022-01-01, the home's first commit */
+#define T1 1672531200 /* 2023-01-01, the submission */
+
+struct fixture {
+	char dir[64];   /* the mkdtemp directory */
+	char home[96];  /* the home in it */
+	char cmd[512];  /* scratch for system() */
+};
+
+static void sample_files(cl_buf data[4], cl_config_file files[4])
+{
+	static const char *const names[] = { "workflow.yaml", "org.yaml", "people.yaml",
+					     "needs.yaml" };
+	static const char *const paths[] = { CL_SOURCE_ROOT "/workflows/three-level.yaml",
+					     CL_SOURCE_ROOT "/records/sample/org.yaml",
+					     CL_SOURCE_ROOT "/records/sample/people.yaml",
+					     CL_SOURCE_ROOT "/records/sample/needs.yaml" };
+	cl_error err = CL_ERROR_INIT;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		cl_buf_init(&data[i]);
+		assert_int_equal(cl_buf_read_file(&data[i], paths[i], CL_CONFIG_MAX_BYTES, &err), 0);
+		files[i] = (cl_config_file){ names[i], names[i], data[i].ptr, data[i].size };
+	}
+}
+
+static void act(const char *home, cl_action action, const char *actor, int64_t when)
+{
+	cl_buf data = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_request req = { 0 };
+	cl_ynode *log = NULL;
+	cl_home *h = NULL;
+	static const char path[] = CL_SOURCE_ROOT "/records/sample/logs/t001-2022H2.yaml";
+
+	req.action = action;
+	req.record_id = "2022H2/t001";
+	req.actor = actor;
+	req.time = when;
+	req.comment = action == CL_ACTION_REJECT ? "Redo it." : NULL;
+	if (action == CL_ACTION_SUBMIT) {
+		assert_int_equal(cl_buf_read_file(&data, path, 1 << 20, &err), 0);
+		assert_int_equal(cl_yaml_parse(&log, path, data.ptr, data.size, 1 << 20, &err), 0);
+		req.log = log;
+		req.log_file = path;
+	}
+	assert_int_equal(cl_home_open(&h, home, &err), 0);
+	if (cl_home_act(h, &req, NULL, &err) < 0)
+		fail_msg("act: %s", err.msg);
+	cl_home_free(h);
+	cl_ynode_free(log);
+	cl_buf_release(&data);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = cl_xcalloc(1, sizeof(*fx));
+	cl_error err = CL_ERROR_INIT;
+	cl_config_file files[4];
+	cl_buf data[4];
+	int i;
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/chainlog-engine-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
+	sample_files(data, files);
+	assert_int_equal(cl_home_create(fx->home, files, 4, NULL, T0, &err), 0);
+	for (i = 0; i < 4; i++)
+		cl_buf_release(&data[i]);
+	act(fx->home, CL_ACTION_SUBMIT, "t001", T1);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	snprintf(fx->cmd, sizeof(fx->cmd), "rm -rf '%s'", fx->dir);
+	assert_int_equal(system(fx->cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static void copy(struct fixture *fx, const char *from, const char *to)
+{
+	snprintf(fx->cmd, sizeof(fx->cmd), "cp '%s/%s' '%s/%s'", fx->home, from, fx->home, to);
+	assert_int_equal(system(fx->cmd), 0);
+}
+
+/* Opens for reading; *alone says whether it answered without the store. */
+static char *read_state(const char *home, int *alone)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_record *r = NULL;
+	cl_home *h = NULL;
+	char *state;
+
+	assert_int_equal(cl_home_open_read(&h, home, &err), 0);
+	*alone = cl_home_store(h) == NULL;
+	if (cl_home_record(&r, h, "2022H2/t001", &err) < 0)
+		fail_msg("record: %s", err.msg);
+	state = cl_xstrdup(r->state);
+	cl_record_free(r);
+	cl_home_free(h);
+	return state;
+}
+
+static void test_engine__read_at_tip_needs_no_store(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	const cl_config *cfg;
+	const cl_machine *m;
+	cl_record *r = NULL;
+	cl_home *h = NULL;
+	int alone;
+	char *s;
+
+	s = read_state(fx->home, &alone);
+	assert_true(alone);
+	assert_string_equal(s, "pending-village");
+	free(s);
+	assert_int_equal(cl_home_open_read(&h, fx->home, &err), 0);
+	assert_null(cl_home_store(h));
+	assert_int_equal(cl_home_config(&cfg, &m, h, &err), 0);
+	assert_non_null(cl_people_find(cfg->people, "t001"));
+	assert_int_equal(cl_home_record(&r, h, "2022H2/t404", &err), CL_ENOTFOUND);
+	assert_string_equal(err.msg, "no record '2022H2/t404'");
+	cl_home_free(h);
+}
+
+/* Another process committed and its index update was lost: the index is
+ * behind the tip, so the read must take the long way and see the commit. */
+static void test_engine__read_behind_tip_catches_up(void **state)
+{
+	struct fixture *fx = *state;
+	int alone;
+	char *s;
+
+	copy(fx, "index.sqlite", "index.old");
+	act(fx->home, CL_ACTION_WITHDRAW, "t001", T1 + 60);
+	copy(fx, "index.old", "index.sqlite");
+	s = read_state(fx->home, &alone);
+	assert_false(alone);
+	assert_string_equal(s, "withdrawn");
+	free(s);
+	s = read_state(fx->home, &alone);
+	assert_true(alone);
+	assert_string_equal(s, "withdrawn");
+	free(s);
+}
+
+/* A packed branch (git pack-refs) is read too; a branch that moved in
+ * packed-refs is seen. */
+static void test_engine__read_follows_packed_refs(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_buf packed = CL_BUF_INIT, path = CL_BUF_INIT;
+	cl_oid tip, peek;
+	cl_home *h = NULL;
+	char hex[CL_OID_HEXSZ + 1];
+	int alone;
+	char *s;
+
+	assert_int_equal(cl_home_open(&h, fx->home, &err), 0);
+	assert_int_equal(cl_home_tip(h, &tip, &err), 0);
+	cl_home_free(h);
+	cl_buf_printf(&path, "%s/history.git", fx->home);
+	assert_int_equal(cl_store_peek_tip(path.ptr, &peek, &err), 0);
+	assert_true(cl_oid_equal(&tip, &peek));
+	/* by hand, as git pack-refs does it */
+	cl_oid_fmt(hex, &tip);
+	cl_buf_printf(&packed, "# pack-refs with: peeled fully-peeled sorted \n"
+		      "%s refs/heads/aaa\n%s refs/heads/main\n", hex, hex);
+	cl_buf_clear(&path);
+	cl_buf_printf(&path, "%s/history.git/packed-refs", fx->home);
+	assert_int_equal(cl_buf_write_file(path.ptr, packed.ptr, packed.size, &err), 0);
+	cl_buf_clear(&path);
+	cl_buf_printf(&path, "%s/history.git/refs/heads/main", fx->home);
+	assert_int_equal(unlink(path.ptr), 0);
+	s = read_state(fx->home, &alone);
+	assert_true(alone);
+	free(s);
+	/* a writer moves the packed branch (libgit2 writes a loose ref) */
+	copy(fx, "index.sqlite", "index.old");
+	act(fx->home, CL_ACTION_WITHDRAW, "t001", T1 + 60);
+	copy(fx, "index.old", "index.sqlite");
+	s = read_state(fx->home, &alone);
+	assert_false(alone);
+	assert_string_equal(s, "withdrawn");
+	free(s);
+	cl_buf_clear(&path);
+	cl_buf_printf(&path, "%s/history.git", fx->home);
+	cl_buf_clear(&packed);
+	cl_buf_printf(&packed, "%s/history.git/refs/heads/main", fx->home);
+	assert_int_equal(unlink(packed.ptr), 0);
+	assert_int_equal(cl_store_peek_tip(path.ptr, &peek, &err), 0);
+	assert_true(cl_oid_equal(&tip, &peek)); /* the old packed line */
+	cl_buf_release(&packed);
+	cl_buf_release(&path);
+}
+
+static void test_engine__peek_refuses_what_is_no_plain_id(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_buf path = CL_BUF_INIT, git = CL_BUF_INIT;
+	cl_oid peek;
+
+	cl_buf_printf(&git, "%s/history.git", fx->home);
+	cl_buf_printf(&path, "%s/refs/heads/main", git.ptr);
+	assert_int_equal(cl_buf_write_file(path.ptr, "ref: refs/heads/x\n", 18, &err), 0);
+	assert_int_equal(cl_store_peek_tip(git.ptr, &peek, &err), CL_EINVALID);
+	assert_int_equal(cl_buf_write_file(path.ptr, "12345", 5, &err), 0);
+	assert_int_equal(cl_store_peek_tip(git.ptr, &peek, &err), CL_EINVALID);
+	assert_int_equal(unlink(path.ptr), 0);
+	assert_int_equal(cl_store_peek_tip(git.ptr, &peek, &err), CL_ENOTFOUND);
+	assert_int_equal(cl_store_peek_tip("/nonexistent/x.git", &peek, &err), CL_ENOTFOUND);
+	cl_buf_release(&path);
+	cl_buf_release(&git);
+}
+
+/* Everything the index says, as text. */
+static int dump_record(const cl_index_record *r, void *payload)
+{
+	cl_buf *b = payload;
+	size_t i;
+
+	cl_buf_printf(b, "%s|%s|%s|%s|%s|%lld|%s|", r->id, r->period, r->talent, r->state,
+		      r->level ? r->level : "-", (long long)r->since, r->commit);
+	for (i = 0; i < r->nwaiting; i++)
+		cl_buf_printf(b, "%s,", r->waiting[i]);
+	cl_buf_putc(b, '\n');
+	return 0;
+}
+
+static int dump_transition(const cl_index_transition *t, void *payload)
+{
+	cl_buf *b = payload;
+
+	cl_buf_printf(b, "%s|%s|%lld|%s|%s|%s|%s|%s\n", t->commit, t->record ? t->record : "-",
+		      (long long)t->time, t->actor, t->action, t->from ? t->from : "-",
+		      t->to ? t->to : "-", t->level ? t->level : "-");
+	return 0;
+}
+
+static void dump(cl_buf *out, const char *home)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_home *h = NULL;
+	char head[CL_OID_HEXSZ + 1];
+
+	assert_int_equal(cl_home_open(&h, home, &err), 0);
+	assert_int_equal(cl_index_head(cl_home_index(h), head, &err), 0);
+	cl_buf_printf(out, "head %s\n", head);
+	assert_int_equal(cl_index_query(cl_home_index(h), NULL, dump_record, out, &err), 0);
+	assert_int_equal(cl_index_history(cl_home_index(h), "2022H2/t001", dump_transition, out,
+					  &err), 0);
+	assert_int_equal(cl_index_history(cl_home_index(h), NULL, dump_transition, out, &err), 0);
+	assert_int_equal(cl_index_record_yaml(cl_home_index(h), "2022H2/t001", out, &err), 0);
+	assert_int_equal(cl_index_config(cl_home_index(h), out, &err), 0);
+	cl_home_free(h);
+}
+
+/* Commit by commit (each command catching up) and all at once (reindex,
+ * or catching up from nothing) give the same index. */
+static void test_engine__reindex_equals_catch_up(void **state)
+{
+	struct fixture *fx = *state;
+	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT, path = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_home *h = NULL;
+
+	act(fx->home, CL_ACTION_APPROVE, "v-nanzhao-01", T1 + 60);
+	act(fx->home, CL_ACTION_REJECT, "tw-nanzhao", T1 + 120);
+	dump(&a, fx->home);
+	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
+	assert_int_equal(cl_home_reindex(h, &err), 0);
+	cl_home_free(h);
+	dump(&b, fx->home);
+	assert_string_equal(a.ptr, b.ptr);
+	cl_buf_printf(&path, "%s/index.sqlite", fx->home);
+	assert_int_equal(unlink(path.ptr), 0);
+	cl_buf_clear(&b);
+	dump(&b, fx->home);
+	assert_string_equal(a.ptr, b.ptr);
+	cl_buf_release(&a);
+	cl_buf_release(&b);
+	cl_buf_release(&path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(test_engine__##name, setup, teardown)
+		T(read_at_tip_needs_no_store),
+		T(read_behind_tip_catches_up),
+		T(read_follows_packed_refs),
+		T(peek_refuses_what_is_no_plain_id),
+		T(reindex_equals_catch_up),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
