@@ -1016,6 +1016,197 @@ done:
 	return error;
 }
 
+/* ---- comparing along one path ---------------------------------------- */
+
+/* Deeper paths are left to cl_store_diff(); records are 4 levels down. */
+#define STORE_CURSOR_DEPTH 16
+
+struct cl_store_cursor {
+	cl_store *st;                         /* the store it reads */
+	git_tree *trees[STORE_CURSOR_DEPTH];  /* new side of the last call,
+					       * root first, by depth */
+	size_t n;                             /* trees held */
+};
+
+void cl_store_cursor_new(cl_store_cursor **out, cl_store *st)
+{
+	assert(st);
+	*out = cl_xcalloc(1, sizeof(**out));
+	(*out)->st = st;
+}
+
+static void store_cursor_drop(cl_store_cursor *cur)
+{
+	while (cur->n)
+		git_tree_free(cur->trees[--cur->n]);
+}
+
+void cl_store_cursor_free(cl_store_cursor *cur)
+{
+	if (!cur)
+		return;
+	store_cursor_drop(cur);
+	free(cur);
+}
+
+/* The tree id at depth: the one held when the ids match, else read. */
+static int store_cursor_tree(git_tree **out, cl_store_cursor *cur,
+			     size_t depth, const git_oid *id, cl_error *err)
+{
+	git_tree *held = depth < cur->n ? cur->trees[depth] : NULL;
+
+	if (held && git_oid_equal(git_tree_id(held), id)) {
+		if (git_object_dup((git_object **)out, (git_object *)held) < 0)
+			return store_fail(err, CL_ESTORE, "cannot copy a tree");
+		return 0;
+	}
+	return store_tree_lookup(out, cur->st->repo, id, err);
+}
+
+static int store_entry_named(const git_tree_entry *e, const char *name,
+			     size_t len)
+{
+	const char *n = git_tree_entry_name(e);
+
+	return strncmp(n, name, len) == 0 && n[len] == '\0';
+}
+
+/* Takes t's entry i into *named when it is the one named, and counts it;
+ * 0 when a second entry has that name. */
+static int store_take_named(const git_tree_entry **named, size_t *i,
+			    const git_tree *t, size_t n, const char *name,
+			    size_t len)
+{
+	const git_tree_entry *e;
+
+	if (*i >= n || !store_entry_named(e = git_tree_entry_byindex(t, *i),
+					  name, len))
+		return 1;
+	if (*named)
+		return 0;
+	*named = e;
+	(*i)++;
+	return 1;
+}
+
+/*
+ * 1 when trees a (NULL: empty) and b have the same entries (name, id and
+ * raw mode) apart from the one named name[0..len), which goes to *ea and
+ * *eb (NULL when absent).  Both are sorted the same way, so equal entries
+ * come in the same order.
+ */
+static int store_same_but(const git_tree_entry **ea, const git_tree_entry **eb,
+			  const git_tree *a, const git_tree *b,
+			  const char *name, size_t len)
+{
+	size_t i = 0, j = 0, na = a ? git_tree_entrycount(a) : 0;
+	size_t nb = git_tree_entrycount(b);
+	const git_tree_entry *x, *y;
+
+	*ea = *eb = NULL;
+	for (;;) {
+		if (!store_take_named(ea, &i, a, na, name, len) ||
+		    !store_take_named(eb, &j, b, nb, name, len))
+			return 0;
+		if (i == na || j == nb)
+			return i == na && j == nb;
+		x = git_tree_entry_byindex(a, i++);
+		y = git_tree_entry_byindex(b, j++);
+		if (strcmp(git_tree_entry_name(x), git_tree_entry_name(y)) ||
+		    !git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(y)) ||
+		    git_tree_entry_filemode_raw(x) != git_tree_entry_filemode_raw(y))
+			return 0;
+	}
+}
+
+static int store_is_file(const git_tree_entry *e)
+{
+	return git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	       git_tree_entry_filemode(e) != GIT_FILEMODE_LINK;
+}
+
+/* The leaf: sets out when the file at path is a changed or added file. */
+static void store_leaf_change(cl_store_path_change *out,
+			      const git_tree_entry *ea, const git_tree_entry *eb)
+{
+	if (!eb || !store_is_file(eb) || (ea && !store_is_file(ea)))
+		return;
+	if (ea && git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) &&
+	    git_tree_entry_filemode_raw(ea) == git_tree_entry_filemode_raw(eb))
+		return;
+	out->only = 1;
+	out->has_old = ea != NULL;
+	if (ea)
+		store_from_git(&out->old_blob, git_tree_entry_id(ea));
+	store_from_git(&out->new_blob, git_tree_entry_id(eb));
+}
+
+/*
+ * Walks down path in a[] and b[] from depth 0 (read already), reading each
+ * next level into a[] and b[] while only the entry on path differs.
+ */
+static int store_cursor_walk(cl_store_cursor *cur, git_tree **a, git_tree **b,
+			     const char *path,
+			     cl_store_path_change *out, cl_error *err)
+{
+	const git_tree_entry *ea, *eb;
+	const char *name = path, *slash;
+	size_t d, len;
+	int error = 0;
+
+	for (d = 0; !error; d++, name = slash + 1) {
+		slash = strchr(name, '/');
+		len = slash ? (size_t)(slash - name) : strlen(name);
+		if (!store_same_but(&ea, &eb, a[d], b[d], name, len))
+			return 0;
+		if (!slash) {
+			store_leaf_change(out, ea, eb);
+			return 0;
+		}
+		if (d + 1 == STORE_CURSOR_DEPTH || !eb ||
+		    git_tree_entry_type(eb) != GIT_OBJECT_TREE ||
+		    (ea && (git_tree_entry_type(ea) != GIT_OBJECT_TREE ||
+			    git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)))))
+			return 0;
+		if (ea && (error = store_cursor_tree(&a[d + 1], cur, d + 1,
+						     git_tree_entry_id(ea), err)) < 0)
+			return error;
+		error = store_cursor_tree(&b[d + 1], cur, d + 1,
+					  git_tree_entry_id(eb), err);
+	}
+	return error;
+}
+
+int cl_store_cursor_change(cl_store_cursor *cur, const cl_oid *old_tree,
+			   const cl_oid *new_tree, const char *path,
+			   cl_store_path_change *out, cl_error *err)
+{
+	git_tree *a[STORE_CURSOR_DEPTH] = { 0 }, *b[STORE_CURSOR_DEPTH] = { 0 };
+	size_t i;
+	git_oid ida, idb;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = store_check_path(path, err)) < 0)
+		return error;
+	store_to_git(&idb, new_tree);
+	if (old_tree)
+		store_to_git(&ida, old_tree);
+	if ((old_tree && (error = store_cursor_tree(&a[0], cur, 0, &ida, err)) < 0) ||
+	    (error = store_cursor_tree(&b[0], cur, 0, &idb, err)) < 0)
+		goto done;
+	error = store_cursor_walk(cur, a, b, path, out, err);
+done:
+	/* the new side is the next call's old side */
+	store_cursor_drop(cur);
+	for (i = 0; i < STORE_CURSOR_DEPTH; i++) {
+		git_tree_free(a[i]);
+		if (b[i])
+			cur->trees[cur->n++] = b[i]; /* b[] has no gaps */
+	}
+	return error;
+}
+
 /* ---- listing --------------------------------------------------------- */
 
 static int store_list_tree(store_list_ctx *ctx, const git_oid *id)

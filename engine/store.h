@@ -155,6 +155,40 @@ typedef int (*cl_store_diff_cb)(const char *path, const cl_oid *old_blob,
 int cl_store_diff(cl_store *st, const cl_oid *old, const cl_oid *new,
 		  cl_store_diff_cb cb, void *payload, cl_error *err);
 
+/*
+ * Comparing one commit with its parent along one path, for a replay that
+ * knows which file each commit should change (verify).  The cursor keeps
+ * the trees on the last path it compared (a handful of objects), so the
+ * parent's side, which was the new side one step before, is not read
+ * again.  It caches only: every answer is the one a fresh cursor gives.
+ */
+typedef struct cl_store_cursor cl_store_cursor;
+
+/* The cursor reads st, which must outlive it. */
+void cl_store_cursor_new(cl_store_cursor **out, cl_store *st);
+void cl_store_cursor_free(cl_store_cursor *cur); /* NULL is fine */
+
+typedef struct cl_store_path_change {
+	int only;        /* 1: path alone differs, and is a file in new */
+	int has_old;     /* path was a file in old (only when only is set) */
+	cl_oid old_blob; /* its blob, when has_old */
+	cl_oid new_blob; /* the blob at path in new, when only is set */
+} cl_store_path_change;
+
+/*
+ * Compares tree old_tree (NULL: the empty tree) with tree new_tree.  Sets
+ * out->only when the file at path (a blob, not a link) differs in id or
+ * mode, was absent or a file in old, and every other entry of both trees
+ * is the same (name, id and mode).  Otherwise out->only is 0: nothing at
+ * path changed, something else did, or path is a directory, a link or
+ * missing in new; cl_store_diff() then tells what changed.  Reads only
+ * the trees on path.  CL_EINVALID for a bad path, CL_ESTORE when a tree
+ * cannot be read.
+ */
+int cl_store_cursor_change(cl_store_cursor *cur, const cl_oid *old_tree,
+			   const cl_oid *new_tree, const char *path,
+			   cl_store_path_change *out, cl_error *err);
+
 /* Calls cb for every file under dir (recursively) in commit's tree, in
  * path order.  A missing dir is not an error. */
 typedef int (*cl_store_list_cb)(const char *path, const cl_oid *blob,

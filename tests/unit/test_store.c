@@ -508,6 +508,163 @@ static void test_store__diff_reports_only_changed_paths(void **state)
 	path_list_free(l);
 }
 
+/* The tree of commit c. */
+static cl_oid tree_of(fixture *f, const cl_oid *c)
+{
+	cl_commit_info ci;
+	cl_oid t;
+
+	assert_int_equal(cl_store_commit_info(f->st, c, &ci, &f->err), 0);
+	t = ci.tree;
+	cl_commit_info_release(&ci);
+	return t;
+}
+
+/* The cursor's answer for path between commits a (NULL: empty) and b. */
+static cl_store_path_change change_at(fixture *f, cl_store_cursor *cur,
+				      const cl_oid *a, const cl_oid *b,
+				      const char *path)
+{
+	cl_store_path_change ch;
+	cl_oid ta, tb = tree_of(f, b);
+
+	if (a)
+		ta = tree_of(f, a);
+	assert_int_equal(cl_store_cursor_change(cur, a ? &ta : NULL, &tb, path,
+						&ch, &f->err), 0);
+	return ch;
+}
+
+static void test_store__cursor_change_along_one_path(void **state)
+{
+	fixture *f = *state;
+	const char *paths[] = { "a/1", "a/2", "b/c/3", "d" };
+	const char *data[] = { "1\n", "2\n", "3\n", "d\n" };
+	cl_store_cursor *cur;
+	cl_store_path_change ch;
+	cl_oid c1, c2, c3, c4, c5, c6, old2, new2;
+
+	cl_store_cursor_new(&cur, f->st);
+	assert_int_equal(commit_files(f, &c1, NULL, paths, data, 4, "m\n"), 0);
+	assert_int_equal(commit1(f, &c2, &c1, "a/2", "two\n"), 0);
+	assert_int_equal(cl_store_path_id(f->st, &c1, "a/2", &old2, &f->err), 0);
+	assert_int_equal(cl_store_path_id(f->st, &c2, "a/2", &new2, &f->err), 0);
+
+	ch = change_at(f, cur, &c1, &c2, "a/2");
+	assert_true(ch.only && ch.has_old);
+	assert_true(cl_oid_equal(&ch.old_blob, &old2));
+	assert_true(cl_oid_equal(&ch.new_blob, &new2));
+	/* a/2 changed, not a/1 nor b/c/3; and nothing at all between c2 and c2 */
+	assert_false(change_at(f, cur, &c1, &c2, "a/1").only);
+	assert_false(change_at(f, cur, &c1, &c2, "b/c/3").only);
+	assert_false(change_at(f, cur, &c2, &c2, "a/2").only);
+
+	/* an added file in a new directory */
+	assert_int_equal(commit1(f, &c3, &c2, "e/f/5", "5\n"), 0);
+	ch = change_at(f, cur, &c2, &c3, "e/f/5");
+	assert_true(ch.only && !ch.has_old);
+	/* a second file changed as well */
+	{
+		const char *p4[] = { "e/f/5", "b/c/3" };
+		const char *d4[] = { "five\n", "three\n" };
+		assert_int_equal(commit_files(f, &c4, &c3, p4, d4, 2, "m4\n"), 0);
+	}
+	assert_false(change_at(f, cur, &c3, &c4, "e/f/5").only);
+	assert_false(change_at(f, cur, &c3, &c4, "b/c/3").only);
+	/* a deleted file; a file that became a directory */
+	assert_int_equal(commit1(f, &c5, &c4, "a/1", NULL), 0);
+	assert_false(change_at(f, cur, &c4, &c5, "a/1").only);
+	{
+		const char *p6[] = { "d", "d/6" };
+		const char *d6[] = { NULL, "6\n" };
+		assert_int_equal(commit_files(f, &c6, &c5, p6, d6, 2, "m6\n"), 0);
+	}
+	assert_false(change_at(f, cur, &c5, &c6, "d/6").only);
+	assert_false(change_at(f, cur, &c5, &c6, "d").only);
+	/* from the empty tree: only when that one file is all there is */
+	assert_false(change_at(f, cur, NULL, &c1, "a/1").only);
+	assert_int_equal(cl_store_cursor_change(cur, NULL, &ch.new_blob, "x/../y", &ch,
+						&f->err), CL_EINVALID);
+	cl_store_cursor_free(cur);
+	cl_store_cursor_free(NULL);
+}
+
+static int count_diff(const char *path, const cl_oid *old_blob,
+		      const cl_oid *new_blob, void *payload)
+{
+	path_list *l = payload;
+
+	(void)old_blob;
+	return collect_diff(path, NULL, new_blob, l);
+}
+
+/*
+ * A random linear history over a few paths, checked against the trivial
+ * model: the cursor says "only" exactly when cl_store_diff reports that
+ * one path alone, with a new blob, and the blobs are those at the path.
+ * One cursor follows the history (its cache in use), one is fresh.
+ */
+static void test_store__cursor_matches_diff_randomized(void **state)
+{
+	fixture *f = *state;
+	static const char *const pool[] = { "r/p1/00/a", "r/p1/00/b", "r/p1/01/c",
+					    "r/p2/00/a", "r/p2/02/d", "q", "r/p1/00" };
+	const size_t npool = sizeof(pool) / sizeof(pool[0]);
+	cl_store_cursor *follow, *fresh;
+	cl_store_path_change ch, ch2;
+	cl_oid prev, next, blob;
+	int has_prev = 0, step, error;
+	unsigned seed = 12345;
+	size_t i, k;
+
+	cl_store_cursor_new(&follow, f->st);
+	for (step = 0; step < 120; step++) {
+		const char *p[2], *d[2];
+		char v[2][16];
+		size_t n = 1 + (seed = seed * 1103515245 + 12345) % 3 / 2;
+
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245 + 12345;
+			p[k] = pool[(seed >> 8) % (npool - 1)];
+			snprintf(v[k], sizeof(v[k]), "%u\n", (seed >> 16) % 5);
+			d[k] = (seed >> 4) % 7 == 0 ? NULL : v[k];
+		}
+		if (n == 2 && !strcmp(p[0], p[1]))
+			n = 1;
+		error = commit_files(f, &next, has_prev ? &prev : NULL, p, d, n, "r\n");
+		if (error == CL_ENOTFOUND || error == CL_EINVALID)
+			continue; /* deleted a missing file, or a conflict */
+		assert_int_equal(error, 0);
+		for (i = 0; i < npool; i++) {
+			path_list *l = path_list_new();
+			int want;
+
+			assert_int_equal(cl_store_diff(f->st, has_prev ? &prev : NULL, &next,
+						       count_diff, l, &f->err), 0);
+			want = l->n == 1 && !strcmp(l->paths[0], pool[i]) && l->has_new[0];
+			cl_store_cursor_new(&fresh, f->st);
+			ch = change_at(f, follow, has_prev ? &prev : NULL, &next, pool[i]);
+			ch2 = change_at(f, fresh, has_prev ? &prev : NULL, &next, pool[i]);
+			cl_store_cursor_free(fresh);
+			assert_int_equal(ch.only, want);
+			assert_memory_equal(&ch, &ch2, sizeof(ch));
+			if (want) {
+				assert_int_equal(cl_store_path_id(f->st, &next, pool[i], &blob,
+								  &f->err), 0);
+				assert_true(cl_oid_equal(&ch.new_blob, &blob));
+				assert_int_equal(ch.has_old,
+						 has_prev && cl_store_path_id(f->st, &prev, pool[i],
+									     &blob, &f->err) == 0);
+				assert_true(!ch.has_old || cl_oid_equal(&ch.old_blob, &blob));
+			}
+			path_list_free(l);
+		}
+		prev = next;
+		has_prev = 1;
+	}
+	cl_store_cursor_free(follow);
+}
+
 static void test_store__list_under_dir(void **state)
 {
 	fixture *f = *state;
@@ -829,6 +986,8 @@ int main(void)
 		T(test_store__file_dir_conflicts_refused),
 		T(test_store__multiple_changes_one_commit),
 		T(test_store__diff_reports_only_changed_paths),
+		T(test_store__cursor_change_along_one_path),
+		T(test_store__cursor_matches_diff_randomized),
 		T(test_store__list_under_dir),
 		T(test_store__walk_oldest_first_and_detects_rewrite),
 		T(test_store__invalid_path_refused),
