@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "util.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,8 @@ static cl_org *unpack_org(rd *r)
 	org->types = get_strv(r, &org->ntypes);
 	n = get_count(r, 8);
 	org->units = cl_xcalloc(n, sizeof(cl_unit));
+	cl_strmap_init(&org->byid, org->units, offsetof(cl_unit, id), sizeof(cl_unit));
+	cl_strmap_reserve(&org->byid, n);
 	for (i = 0; i < n && !r->bad; i++, org->nunits++) {
 		org->units[i].id = get_req(r);
 		org->units[i].name = get_req(r);
@@ -333,7 +336,7 @@ static cl_org *unpack_org(rd *r)
 		org->units[i].parent = get_index(r, n, 1);
 		org->units[i].key = (int)get_index(r, 2, 0);
 		if (org->units[i].id)
-			cl_strmap_put(&org->byid, org->units[i].id, i);
+			cl_strmap_put(&org->byid, i);
 	}
 	return org;
 }
@@ -369,10 +372,13 @@ static cl_people *unpack_people(rd *r, size_t nunits)
 	size_t i, n = get_count(r, 8);
 
 	people->people = cl_xcalloc(n, sizeof(cl_person));
+	cl_strmap_init(&people->byid, people->people, offsetof(cl_person, id),
+		       sizeof(cl_person));
+	cl_strmap_reserve(&people->byid, n);
 	for (i = 0; i < n && !r->bad; i++, people->npeople++) {
 		unpack_person(r, &people->people[i], nunits);
 		if (people->people[i].id)
-			cl_strmap_put(&people->byid, people->people[i].id, i);
+			cl_strmap_put(&people->byid, i);
 	}
 	if (!r->bad)
 		cl_people_index_roles(people, nunits);
@@ -390,13 +396,15 @@ static cl_needs *unpack_needs(rd *r, size_t nunits)
 	needs->categories = get_strv(r, &needs->ncategories);
 	n = get_count(r, 8);
 	needs->needs = cl_xcalloc(n, sizeof(cl_need));
+	cl_strmap_init(&needs->byid, needs->needs, offsetof(cl_need, id), sizeof(cl_need));
+	cl_strmap_reserve(&needs->byid, n);
 	for (i = 0; i < n && !r->bad; i++, needs->nneeds++) {
 		needs->needs[i].id = get_req(r);
 		needs->needs[i].unit = get_index(r, nunits, 0);
 		needs->needs[i].category = get_req(r);
 		needs->needs[i].title = get_req(r);
 		if (needs->needs[i].id)
-			cl_strmap_put(&needs->byid, needs->needs[i].id, i);
+			cl_strmap_put(&needs->byid, i);
 	}
 	return needs;
 }

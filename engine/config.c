@@ -10,42 +10,80 @@
 #include "schema.h"
 #include "util.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- string map: open addressing, linear probing ---- */
 
+void cl_strmap_init(cl_strmap *m, const void *base, size_t key_at, size_t stride)
+{
+	memset(m, 0, sizeof(*m));
+	m->base = base;
+	m->key_at = key_at;
+	m->stride = stride;
+}
+
+static const char *strmap_key(const cl_strmap *m, size_t val)
+{
+	const char *key;
+
+	/* memcpy: the field is a char *, read without a cast */
+	memcpy(&key, m->base + val * m->stride + m->key_at, sizeof(key));
+	return key;
+}
+
+/* The slot of key, or the empty slot where it would go.  Ends because a
+ * map always has an empty slot (n < cap).
+ * The first slot is hash * cap / 2^32, so cap need not be a power of two
+ * and a map can be sized to its keys. */
 static size_t strmap_slot(const cl_strmap *m, const char *key)
 {
-	size_t i = cl_hash_fnv1a(key) & (m->cap - 1);
+	size_t i = (size_t)(((uint64_t)cl_hash_fnv1a(key) * m->cap) >> 32);
 
-	while (m->keys[i] && strcmp(m->keys[i], key))
-		i = (i + 1) & (m->cap - 1);
+	while (m->slots[i] && strcmp(strmap_key(m, m->slots[i] - 1), key))
+		i = i + 1 < m->cap ? i + 1 : 0;
 	return i;
 }
 
-void cl_strmap_put(cl_strmap *m, const char *key, size_t val)
+/* Slots for n keys at a load of at most 2/3. */
+static size_t strmap_cap(size_t n)
+{
+	return n + n / 2 + 1;
+}
+
+static void strmap_resize(cl_strmap *m, size_t cap)
+{
+	uint32_t *old = m->slots;
+	size_t oldcap = m->cap, i;
+
+	assert(cap > m->n && cap < UINT32_MAX);
+	m->cap = cap;
+	m->slots = cl_xcalloc(m->cap, sizeof(uint32_t));
+	for (i = 0; i < oldcap; i++)
+		if (old[i])
+			m->slots[strmap_slot(m, strmap_key(m, old[i] - 1))] = old[i];
+	free(old);
+}
+
+void cl_strmap_reserve(cl_strmap *m, size_t n)
+{
+	if (strmap_cap(n) > m->cap)
+		strmap_resize(m, strmap_cap(n));
+}
+
+void cl_strmap_put(cl_strmap *m, size_t val)
 {
 	size_t i;
 
-	if ((m->n + 1) * 2 > m->cap) {
-		cl_strmap old = *m;
-		m->cap = old.cap ? old.cap * 2 : 16;
-		m->keys = cl_xcalloc(m->cap, sizeof(char *));
-		m->vals = cl_xcalloc(m->cap, sizeof(size_t));
-		m->n = 0;
-		for (i = 0; i < old.cap; i++)
-			if (old.keys[i])
-				cl_strmap_put(m, old.keys[i], old.vals[i]);
-		free(old.keys);
-		free(old.vals);
-	}
-	i = strmap_slot(m, key);
-	if (!m->keys[i])
-		m->n++;
-	m->keys[i] = key;
-	m->vals[i] = val;
+	assert(val < UINT32_MAX);
+	if (strmap_cap(m->n + 1) > m->cap)
+		strmap_resize(m, strmap_cap(2 * (m->n + 1)));
+	i = strmap_slot(m, strmap_key(m, val));
+	assert(!m->slots[i]); /* callers check for duplicates first */
+	m->slots[i] = (uint32_t)val + 1;
+	m->n++;
 }
 
 size_t cl_strmap_get(const cl_strmap *m, const char *key)
@@ -55,13 +93,12 @@ size_t cl_strmap_get(const cl_strmap *m, const char *key)
 	if (!m->cap)
 		return CL_NONE;
 	i = strmap_slot(m, key);
-	return m->keys[i] ? m->vals[i] : CL_NONE;
+	return m->slots[i] ? (size_t)m->slots[i] - 1 : CL_NONE;
 }
 
 void cl_strmap_release(cl_strmap *m)
 {
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -116,7 +153,7 @@ static int needs_load_one(cl_needs *needs, const cl_schema *s,
 	nd->unit = u;
 	nd->category = cl_xstrdup(cat);
 	nd->title = cl_xstrdup(title);
-	cl_strmap_put(&needs->byid, nd->id, needs->nneeds);
+	cl_strmap_put(&needs->byid, needs->nneeds);
 	needs->nneeds++;
 	return 0;
 }
@@ -144,6 +181,8 @@ int cl_needs_load(cl_needs **out, const char *file, const char *data,
 	if ((error = cl_schema_seq(&s, list, "needs")) < 0)
 		goto done;
 	needs->needs = cl_xcalloc(list->n, sizeof(cl_need));
+	cl_strmap_init(&needs->byid, needs->needs, offsetof(cl_need, id), sizeof(cl_need));
+	cl_strmap_reserve(&needs->byid, list->n);
 	for (i = 0; i < list->n; i++)
 		if ((error = needs_load_one(needs, &s, org, list->items[i])) < 0)
 			goto done;

@@ -34,15 +34,31 @@
 #define CL_CONFIG_PEOPLE "people.yaml"
 #define CL_CONFIG_NEEDS "needs.yaml"
 
-/* A small string -> index hash map (keys borrowed from their owner). */
+/*
+ * A string -> index hash map over an array of entries that each hold their
+ * own key (the id field of a unit, person or need).  The map stores only
+ * entry indexes, never key pointers, so a cache image can carry it ready
+ * to use (see cache.c).  Open addressing, linear probing, FNV-1a, at a
+ * load of at most 2/3 (any cap: the slot is hash * cap / 2^32).
+ *
+ * Trap: the entries array must not move while the map is in use; the
+ * loaders size it once, before the first put.
+ */
 typedef struct cl_strmap {
-	const char **keys; /* slots, NULL when empty */
-	size_t *vals;      /* value per slot */
-	size_t cap;        /* slots, a power of two */
-	size_t n;          /* keys in use */
+	uint32_t *slots;   /* cap slots: 1 + entry index, 0 when empty */
+	size_t cap;        /* slots; 0 before the first put */
+	size_t n;          /* keys in use, always < cap when cap > 0 */
+	const char *base;  /* the entries array */
+	size_t key_at;     /* offset of the key (a char *) in an entry */
+	size_t stride;     /* bytes from one entry to the next */
 } cl_strmap;
 
-void cl_strmap_put(cl_strmap *m, const char *key, size_t val);
+/* Keys are the char * at base + i * stride + key_at, for entry i. */
+void cl_strmap_init(cl_strmap *m, const void *base, size_t key_at, size_t stride);
+/* Sizes the map for n keys at once (a loader knows how many will come). */
+void cl_strmap_reserve(cl_strmap *m, size_t n);
+/* Adds entry val under its key (which must not be in the map yet). */
+void cl_strmap_put(cl_strmap *m, size_t val);
 size_t cl_strmap_get(const cl_strmap *m, const char *key); /* CL_NONE */
 void cl_strmap_release(cl_strmap *m);
 
@@ -107,10 +123,11 @@ typedef struct cl_people {
 	cl_person *people; /* in file order */
 	size_t npeople;    /* entries in people */
 	cl_strmap byid;    /* person id -> index */
-	size_t *at_unit;   /* role holders grouped by unit: person indexes */
-	size_t *at_role;   /* ... and, in step, the index of the role held */
-	size_t *unit_start;/* unit u's holders are [unit_start[u], unit_start[u+1]) */
+	uint32_t *at_unit; /* role holders grouped by unit: person indexes */
+	uint32_t *at_role; /* ... and, in step, the index of the role held */
+	uint32_t *unit_start; /* unit u's holders: [unit_start[u], unit_start[u+1]) */
 	size_t nunits;     /* units covered by unit_start (org size) */
+	size_t nheld;      /* entries in at_unit and at_role (all roles held) */
 } cl_people;
 
 int cl_people_load(cl_people **out, const char *file, const char *data,

@@ -10,6 +10,7 @@
 #include "schema.h"
 #include "util.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,7 +84,7 @@ static int org_load_unit(cl_org *org, const cl_schema *s, const cl_ynode *n)
 	u->type = cl_xstrdup(type);
 	u->parent = CL_NONE;
 	u->key = key;
-	cl_strmap_put(&org->byid, u->id, org->nunits);
+	cl_strmap_put(&org->byid, org->nunits);
 	org->nunits++;
 	return 0;
 }
@@ -142,6 +143,8 @@ int cl_org_load(cl_org **out, const char *file, const char *data, size_t len,
 	if ((error = cl_schema_seq(&s, units, "units")) < 0)
 		goto done;
 	org->units = cl_xcalloc(units->n, sizeof(cl_unit));
+	cl_strmap_init(&org->byid, org->units, offsetof(cl_unit, id), sizeof(cl_unit));
+	cl_strmap_reserve(&org->byid, units->n);
 	for (i = 0; i < units->n; i++)
 		if ((error = org_load_unit(org, &s, units->items[i])) < 0)
 			goto done;

@@ -10,6 +10,8 @@
 #include "util.h"
 
 #include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,24 +62,27 @@ int cl_person_has_role_anywhere(const cl_person *p, const char *role)
  * so it stays cheap for a province of people. */
 void cl_people_index_roles(cl_people *people, size_t nunits)
 {
-	size_t i, j, total = 0, *fill;
+	size_t i, j, total = 0;
+	uint32_t *fill;
 
 	people->nunits = nunits;
-	people->unit_start = cl_xcalloc(nunits + 1, sizeof(size_t));
+	people->unit_start = cl_xcalloc(nunits + 1, sizeof(uint32_t));
 	for (i = 0; i < people->npeople; i++)
 		for (j = 0; j < people->people[i].nroles; j++, total++)
 			people->unit_start[people->people[i].roles[j].unit + 1]++;
+	assert(total < UINT32_MAX); /* files are capped at CL_CONFIG_MAX_BYTES */
 	for (i = 0; i < nunits; i++)
 		people->unit_start[i + 1] += people->unit_start[i];
-	people->at_unit = cl_xcalloc(total, sizeof(size_t));
-	people->at_role = cl_xcalloc(total, sizeof(size_t));
-	fill = cl_xcalloc(nunits + 1, sizeof(size_t));
-	memcpy(fill, people->unit_start, (nunits + 1) * sizeof(size_t));
+	people->nheld = total;
+	people->at_unit = cl_xcalloc(total, sizeof(uint32_t));
+	people->at_role = cl_xcalloc(total, sizeof(uint32_t));
+	fill = cl_xcalloc(nunits + 1, sizeof(uint32_t));
+	memcpy(fill, people->unit_start, (nunits + 1) * sizeof(uint32_t));
 	for (i = 0; i < people->npeople; i++) {
 		for (j = 0; j < people->people[i].nroles; j++) {
-			size_t k = fill[people->people[i].roles[j].unit]++;
-			people->at_unit[k] = i;
-			people->at_role[k] = j;
+			uint32_t k = fill[people->people[i].roles[j].unit]++;
+			people->at_unit[k] = (uint32_t)i;
+			people->at_role[k] = (uint32_t)j;
 		}
 	}
 	free(fill);
@@ -258,7 +263,7 @@ static int people_load_one(cl_people *people, const cl_schema *s,
 	p->id = cl_xstrdup(id);
 	p->name = cl_xstrdup(name);
 	people->npeople++;
-	cl_strmap_put(&people->byid, p->id, people->npeople - 1);
+	cl_strmap_put(&people->byid, people->npeople - 1);
 	if ((roles = cl_ynode_get(n, "roles")) &&
 	    (error = people_roles(p, s, org, roles)) < 0)
 		return error;
@@ -289,6 +294,9 @@ int cl_people_load(cl_people **out, const char *file, const char *data,
 	if ((error = cl_schema_seq(&s, list, "people")) < 0)
 		goto done;
 	people->people = cl_xcalloc(list->n, sizeof(cl_person));
+	cl_strmap_init(&people->byid, people->people, offsetof(cl_person, id),
+		       sizeof(cl_person));
+	cl_strmap_reserve(&people->byid, list->n);
 	for (i = 0; i < list->n; i++)
 		if ((error = people_load_one(people, &s, org, list->items[i])) < 0)
 			goto done;
