@@ -7,6 +7,10 @@
  * new key, and an old file can never be mistaken for it).  The cache is
  * derived data like the index: deleting it only costs one YAML parse.
  * verify never uses it.  Pure: bytes in, bytes out.
+ *
+ * Loading is meant to cost next to nothing even for a province: the
+ * image holds the strings, the id hash maps and the role index ready to
+ * use (cache.c describes the layout and what the reader checks).
  */
 #ifndef CL_CACHE_H
 #define CL_CACHE_H
@@ -19,8 +23,15 @@
 void cl_config_pack(cl_buf *out, const cl_config *cfg, const char *key);
 
 /* Rebuilds a config packed with the same key.  CL_EINVALID when the bytes
- * are not such a config (wrong key, version, truncated, corrupt). */
+ * are not such a config (wrong key, version, byte order, truncated,
+ * corrupt).  data is copied (once, into one block that the config owns:
+ * see cl_config.image), so the caller may free it at once. */
 int cl_config_unpack(cl_config **out, const char *data, size_t len,
 		     const char *key, cl_error *err);
+
+/* Recomputes the checksum of a packed image (len bytes, as packed) after
+ * it was edited in place.  For tests: they check that the reader's own
+ * bounds checks, not only the checksum, refuse a damaged image. */
+void cl_config_cache_reseal(char *image, size_t len);
 
 #endif

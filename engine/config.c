@@ -35,7 +35,7 @@ static const char *strmap_key(const cl_strmap *m, size_t val)
 }
 
 /* The slot of key, or the empty slot where it would go.  Ends because a
- * map always has an empty slot (n < cap).
+ * map always has an empty slot (n < cap; cache.c checks it of images).
  * The first slot is hash * cap / 2^32, so cap need not be a power of two
  * and a map can be sized to its keys. */
 static size_t strmap_slot(const cl_strmap *m, const char *key)
@@ -58,7 +58,7 @@ static void strmap_resize(cl_strmap *m, size_t cap)
 	uint32_t *old = m->slots;
 	size_t oldcap = m->cap, i;
 
-	assert(cap > m->n && cap < UINT32_MAX);
+	assert(!m->borrowed && cap > m->n && cap < UINT32_MAX);
 	m->cap = cap;
 	m->slots = cl_xcalloc(m->cap, sizeof(uint32_t));
 	for (i = 0; i < oldcap; i++)
@@ -98,7 +98,8 @@ size_t cl_strmap_get(const cl_strmap *m, const char *key)
 
 void cl_strmap_release(cl_strmap *m)
 {
-	free(m->slots);
+	if (!m->borrowed)
+		free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -113,6 +114,10 @@ void cl_needs_free(cl_needs *needs)
 
 	if (!needs)
 		return;
+	if (needs->in_image) {
+		free(needs);
+		return;
+	}
 	for (i = 0; i < needs->nneeds; i++) {
 		free(needs->needs[i].id);
 		free(needs->needs[i].category);
@@ -204,6 +209,7 @@ void cl_config_free(cl_config *cfg)
 	cl_people_free(cfg->people);
 	cl_needs_free(cfg->needs);
 	cl_org_free(cfg->org);
+	free(cfg->image);
 	free(cfg);
 }
 

@@ -51,6 +51,7 @@ typedef struct cl_strmap {
 	const char *base;  /* the entries array */
 	size_t key_at;     /* offset of the key (a char *) in an entry */
 	size_t stride;     /* bytes from one entry to the next */
+	int borrowed;      /* slots belong to a cache image: release keeps them */
 } cl_strmap;
 
 /* Keys are the char * at base + i * stride + key_at, for entry i. */
@@ -78,6 +79,9 @@ typedef struct cl_org {
 	char **types;    /* declared unit types */
 	size_t ntypes;   /* entries in types */
 	cl_strmap byid;  /* unit id -> index */
+	int in_image;    /* units, types and their strings live in the cache
+			  * image of the cl_config: cl_org_free frees only
+			  * this struct */
 } cl_org;
 
 int cl_org_load(cl_org **out, const char *file, const char *data, size_t len,
@@ -128,6 +132,9 @@ typedef struct cl_people {
 	uint32_t *unit_start; /* unit u's holders: [unit_start[u], unit_start[u+1]) */
 	size_t nunits;     /* units covered by unit_start (org size) */
 	size_t nheld;      /* entries in at_unit and at_role (all roles held) */
+	int in_image;      /* people, roles, talents, strings and tables live in
+			    * the cache image of the cl_config:
+			    * cl_people_free frees only this struct */
 } cl_people;
 
 int cl_people_load(cl_people **out, const char *file, const char *data,
@@ -159,6 +166,9 @@ typedef struct cl_needs {
 	char **categories;  /* declared categories */
 	size_t ncategories; /* entries */
 	cl_strmap byid;     /* need id -> index */
+	int in_image;       /* needs, categories and their strings live in the
+			     * cache image of the cl_config: cl_needs_free
+			     * frees only this struct */
 } cl_needs;
 
 int cl_needs_load(cl_needs **out, const char *file, const char *data,
@@ -238,11 +248,17 @@ size_t cl_workflow_level(const cl_workflow *wf, const char *id);
 
 /* ---- the bundle ---- */
 
+/*
+ * A config unpacked from a cache image (cache.h) keeps its org, people and
+ * needs in one block, image: they borrow from it, so they must be freed
+ * with the config (cl_config_free), never kept after it.
+ */
 typedef struct cl_config {
 	cl_workflow *workflow; /* owned */
 	cl_org *org;           /* owned */
 	cl_people *people;     /* owned */
 	cl_needs *needs;       /* owned, NULL when the config has none */
+	void *image;           /* owned block of an unpacked cache, or NULL */
 } cl_config;
 
 /* One config file's bytes, by its base name (CL_CONFIG_*). */

@@ -50,6 +50,10 @@ void cl_org_free(cl_org *org)
 
 	if (!org)
 		return;
+	if (org->in_image) {
+		free(org);
+		return;
+	}
 	for (i = 0; i < org->nunits; i++) {
 		free(org->units[i].id);
 		free(org->units[i].name);

@@ -65,6 +65,7 @@ void cl_people_index_roles(cl_people *people, size_t nunits)
 	size_t i, j, total = 0;
 	uint32_t *fill;
 
+	assert(!people->in_image);
 	people->nunits = nunits;
 	people->unit_start = cl_xcalloc(nunits + 1, sizeof(uint32_t));
 	for (i = 0; i < people->npeople; i++)
@@ -114,6 +115,10 @@ void cl_people_free(cl_people *people)
 
 	if (!people)
 		return;
+	if (people->in_image) {
+		free(people);
+		return;
+	}
 	free(people->at_unit);
 	free(people->at_role);
 	free(people->unit_start);
