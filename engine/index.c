@@ -54,16 +54,12 @@ static const char index_schema_sql[] =
 	"DROP TABLE IF EXISTS records;"
 	"DROP TABLE IF EXISTS waiting;"
 	"DROP TABLE IF EXISTS transitions;"
-	"DROP TABLE IF EXISTS yaml;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL,"
 	" value TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE records (id TEXT PRIMARY KEY NOT NULL,"
 	" period TEXT NOT NULL, talent TEXT NOT NULL, state TEXT NOT NULL,"
 	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL,"
-	" waiting BLOB NOT NULL) WITHOUT ROWID;"
-	/* apart, so that scanning records does not read the YAML */
-	"CREATE TABLE yaml (record TEXT PRIMARY KEY NOT NULL,"
-	" bytes BLOB NOT NULL) WITHOUT ROWID;"
+	" waiting BLOB NOT NULL, yaml BLOB) WITHOUT ROWID;"
 	"CREATE INDEX records_period_state ON records (period, state);"
 	"CREATE INDEX records_state ON records (state);"
 	"CREATE INDEX records_talent ON records (talent);"
@@ -82,7 +78,6 @@ static const char index_schema_sql[] =
 static const char index_reset_sql[] =
 	"DELETE FROM waiting;"
 	"DELETE FROM records;"
-	"DELETE FROM yaml;"
 	"DELETE FROM transitions;"
 	"DELETE FROM meta;";
 
@@ -104,8 +99,6 @@ enum {
 	IX_META_GET,
 	IX_META_SET,
 	IX_RECORD_PUT,
-	IX_YAML_PUT,
-	IX_YAML_DEL,
 	IX_RECORD_GET,
 	IX_RECORD_YAML,
 	IX_WAITING_DEL,
@@ -129,18 +122,16 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	[IX_RECORD_PUT] = "INSERT INTO records (id, period, talent, state,"
-		" level, since, commit_id, waiting)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" level, since, commit_id, waiting, yaml)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		" ON CONFLICT (id) DO UPDATE SET period = excluded.period,"
 		" talent = excluded.talent, state = excluded.state,"
 		" level = excluded.level, since = excluded.since,"
-		" commit_id = excluded.commit_id, waiting = excluded.waiting",
-	[IX_YAML_PUT] = "INSERT INTO yaml (record, bytes) VALUES (?1, ?2)"
-		" ON CONFLICT (record) DO UPDATE SET bytes = excluded.bytes",
-	[IX_YAML_DEL] = "DELETE FROM yaml WHERE record = ?1",
+		" commit_id = excluded.commit_id, waiting = excluded.waiting,"
+		" yaml = excluded.yaml",
 	[IX_RECORD_GET] = INDEX_RECORD_COLUMNS " FROM records r"
 		" WHERE r.id = ?1",
-	[IX_RECORD_YAML] = "SELECT bytes FROM yaml WHERE record = ?1",
+	[IX_RECORD_YAML] = "SELECT yaml FROM records WHERE id = ?1",
 	[IX_WAITING_DEL] = "DELETE FROM waiting WHERE record = ?1",
 	/* a person listed twice waits once */
 	[IX_WAITING_ADD] = "INSERT INTO waiting (record, person)"
@@ -683,6 +674,10 @@ static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_blob64(st, 8, waiting->ptr, waiting->size,
 					 SQLITE_STATIC);
+	if (rc == SQLITE_OK && r->yaml)
+		rc = sqlite3_bind_blob64(st, 9, r->yaml, r->yaml_len, SQLITE_STATIC);
+	else if (rc == SQLITE_OK)
+		rc = sqlite3_bind_null(st, 9);
 	return rc;
 }
 
@@ -718,23 +713,6 @@ static int index_put_waiting(cl_index *ix, const cl_index_record *r,
 	return error;
 }
 
-/* Stores r's YAML, or forgets the old one when r has none. */
-static int index_put_yaml(cl_index *ix, const cl_index_record *r, cl_error *err)
-{
-	sqlite3_stmt *st = ix->stmt[r->yaml ? IX_YAML_PUT : IX_YAML_DEL];
-	int rc = index_bind_text(st, 1, r->id), error = 0;
-
-	if (rc == SQLITE_OK && r->yaml)
-		rc = sqlite3_bind_blob64(st, 2, r->yaml, r->yaml_len, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		error = index_fail(ix, err, "cannot apply record '%s' to the index",
-				   r->id);
-	index_reset(st);
-	return error;
-}
-
 int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
 	sqlite3_stmt *st = ix->stmt[IX_RECORD_PUT];
@@ -750,8 +728,7 @@ int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 				   r->id);
 	index_reset(st);
 	cl_buf_release(&waiting);
-	if (!error)
-		error = index_put_yaml(ix, r, err);
+
 	if (!error)
 		error = index_put_waiting(ix, r, err);
 	return error;

@@ -237,7 +237,7 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
-				 " 'records', 'waiting', 'transitions', 'yaml')"), 5);
+				 " 'records', 'waiting', 'transitions')"), 4);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM"
 				 " pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 }
