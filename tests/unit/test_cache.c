@@ -9,12 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "cache.h"
 #include "config.h"
+#include "util.h"
 
 static cl_config *load_sample(void)
 {
@@ -323,11 +325,86 @@ static void test_cache__bounds_checks_refuse_what_the_checksum_would(void **stat
 	cl_config_free(cfg);
 }
 
+/* A config of n villages, a secretary each, built without YAML (which
+ * would be slow under valgrind): big enough that the block is allocated
+ * the way a province's is. */
+static cl_config *make_big(size_t n)
+{
+	cl_config *sample = load_sample(), *cfg = cl_xcalloc(1, sizeof(*cfg));
+	cl_org *org = cl_xcalloc(1, sizeof(*org));
+	cl_people *people = cl_xcalloc(1, sizeof(*people));
+	char id[64];
+	size_t i;
+
+	cfg->workflow = sample->workflow;
+	sample->workflow = NULL;
+	cl_config_free(sample);
+	org->types = cl_xcalloc(2, sizeof(char *));
+	org->types[0] = cl_xstrdup("county");
+	org->types[1] = cl_xstrdup("village");
+	org->ntypes = 2;
+	org->units = cl_xcalloc(n + 1, sizeof(cl_unit));
+	cl_strmap_init(&org->byid, org->units, offsetof(cl_unit, id), sizeof(cl_unit));
+	cl_strmap_reserve(&org->byid, n + 1);
+	people->people = cl_xcalloc(n, sizeof(cl_person));
+	cl_strmap_init(&people->byid, people->people, offsetof(cl_person, id),
+		       sizeof(cl_person));
+	for (i = 0; i <= n; i++, org->nunits++) {
+		snprintf(id, sizeof(id), i ? "village-%zu" : "county", i);
+		org->units[i].id = cl_xstrdup(id);
+		org->units[i].name = cl_xstrdup(id);
+		org->units[i].type = cl_xstrdup(i ? "village" : "county");
+		org->units[i].parent = i ? 0 : CL_NONE;
+		cl_strmap_put(&org->byid, i);
+	}
+	for (i = 0; i < n; i++, people->npeople++) {
+		cl_person *p = &people->people[i];
+		snprintf(id, sizeof(id), "secretary-%zu", i);
+		p->id = cl_xstrdup(id);
+		p->name = cl_xstrdup(id);
+		p->roles = cl_xcalloc(1, sizeof(cl_role));
+		p->roles[0].role = cl_xstrdup("secretary");
+		p->roles[0].unit = i + 1;
+		p->nroles = 1;
+		cl_strmap_put(&people->byid, i);
+	}
+	cl_people_index_roles(people, org->nunits);
+	cfg->org = org;
+	cfg->people = people;
+	return cfg;
+}
+
+static void test_cache__round_trip_at_province_size(void **state)
+{
+	cl_config *cfg = make_big(20000), *back = NULL;
+	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	size_t *idx, n;
+
+	(void)state;
+	cl_config_pack(&a, cfg, "big");
+	assert_int_equal(cl_config_unpack(&back, a.ptr, a.size, "big", &err), 0);
+	cl_config_pack(&b, back, "big");
+	assert_int_equal(a.size, b.size);
+	assert_memory_equal(a.ptr, b.ptr, a.size);
+	assert_same_config(cfg, back);
+	cl_people_holders(&idx, &n, back->people, "secretary",
+			  cl_org_find(back->org, "village-12345"));
+	assert_int_equal(n, 1);
+	assert_string_equal(back->people->people[idx[0]].id, "secretary-12344");
+	free(idx);
+	cl_buf_release(&a);
+	cl_buf_release(&b);
+	cl_config_free(back);
+	cl_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache__round_trip_is_equal),
 		cmocka_unit_test(test_cache__round_trip_without_needs),
+		cmocka_unit_test(test_cache__round_trip_at_province_size),
 		cmocka_unit_test(test_cache__unpacked_config_owns_its_bytes),
 		cmocka_unit_test(test_cache__refuses_other_key_truncation_and_corruption),
 		cmocka_unit_test(test_cache__bounds_checks_refuse_what_the_checksum_would),
