@@ -2,6 +2,7 @@
  * cli.c - helpers shared by the command files.  See cli.h.
  */
 #include "cli.h"
+#include "server.h"
 #include "message.h"
 #include "util.h"
 
@@ -193,7 +194,33 @@ static int cli_act_print(cl_home *h, const char *id, const cl_oid *commit, int j
 	return 0;
 }
 
-int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json)
+/* Hands req to the home's server, if one runs (server.h); 1 when none
+ * does and the command must do the work itself. */
+static int cli_try_server(int *status, const cli_ctx *ctx, const cl_request *req,
+			  const char *log, size_t len, int json)
+{
+	cl_error err = CL_ERROR_INIT;
+	json_t *answer = NULL;
+
+	switch (cli_server_call(&answer, ctx->home, req, log, len)) {
+	case CLI_SERVER_NONE:
+		return 1;
+	case CLI_SERVER_ANSWER:
+		*status = cli_server_print(answer, req->record_id, json);
+		json_decref(answer);
+		return 0;
+	case CLI_SERVER_BROKEN:
+	default:
+		cl_error_set(&err, CL_ESTORE,
+			     "%s: the server took the request but did not answer; it may or "
+			     "may not have happened: look with 'chainlog show'", req->record_id);
+		*status = cli_fail(&err);
+		return 0;
+	}
+}
+
+int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json,
+		    const char *log, size_t len)
 {
 	cl_error err = CL_ERROR_INIT;
 	cl_home *h = NULL;
@@ -207,6 +234,10 @@ int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json
 	}
 	req->comment = clean;
 	req->time = cl_now();
+	if (!cli_try_server(&status, ctx, req, log, len, json)) {
+		free(clean);
+		return status;
+	}
 	if (cli_open(&h, ctx, &err) < 0 || cl_home_act(h, req, &commit, &err) < 0)
 		status = cli_fail(&err);
 	else
@@ -234,7 +265,7 @@ int cli_act(cli_ctx *ctx, const cli_command *cmd, cl_action action)
 	req.record_id = pos[0];
 	req.actor = as;
 	req.grade = grade;
-	return cli_run_request(ctx, &req, comment, !!json);
+	return cli_run_request(ctx, &req, comment, !!json, NULL, 0);
 }
 
 /* A JSON value of the log as a YAML node: strings, integers, and arrays of

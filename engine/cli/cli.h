@@ -83,8 +83,11 @@ int cli_list_run(cli_ctx *ctx, const cl_index_filter *f, int json, int queue);
 /* This command's own table entry. */
 const cli_command *cli_self(const char *name);
 
-/* Cleans the comment, stamps the time, runs req, prints the outcome. */
-int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json);
+/* Cleans the comment, stamps the time, runs req (through the home's
+ * server when one runs, see server.h), prints the outcome.  log/len: a
+ * submit's work log as read from its file (NULL otherwise). */
+int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json,
+		    const char *log, size_t len);
 
 /* Shared by approve, reject and withdraw. */
 int cli_act(cli_ctx *ctx, const cli_command *cmd, cl_action action);

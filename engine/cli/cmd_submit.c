@@ -47,7 +47,7 @@ int cmd_submit(cli_ctx *ctx)
 	req.actor = as;
 	req.log = log;
 	req.log_file = file;
-	status = cli_run_request(ctx, &req, comment, !!json);
+	status = cli_run_request(ctx, &req, comment, !!json, data.ptr, data.size);
 done:
 	cl_ynode_free(log);
 	cl_buf_release(&data);

@@ -23,6 +23,7 @@ int cmd_workflow_check(cli_ctx *ctx);
 int cmd_workflow_show(cli_ctx *ctx);
 int cmd_import(cli_ctx *ctx);
 int cmd_batch(cli_ctx *ctx);
+int cmd_serve(cli_ctx *ctx);
 
 
 
@@ -39,6 +40,7 @@ int cmd_batch(cli_ctx *ctx);
 	{ "history", cmd_history, "history RECORD [--json]", CMD_HISTORY_HELP }, \
 	{ "people", cmd_people, "people [--json]", CMD_PEOPLE_HELP }, \
 	{ "batch", cmd_batch, "batch [--group N]", CMD_BATCH_HELP }, \
+	{ "serve", cmd_serve, "serve", CMD_SERVE_HELP }, \
 	{ "verify", cmd_verify, "verify [--json]", CMD_VERIFY_HELP }, \
 	{ "reindex", cmd_reindex, "reindex", CMD_REINDEX_HELP }, \
 	{ "import", cmd_import, "import [--json] FILE|-", CMD_IMPORT_HELP }, \
@@ -98,9 +100,22 @@ int cmd_batch(cli_ctx *ctx);
 	"or {\"action\":\"submit\",\"as\":\"t001\",\"period\":\"2022H2\",\"log\":{...}}\n" \
 	"(\"file\":\"LOG.yaml\" instead of \"log\").  Each line gets one JSON answer\n" \
 	"{\"line\",\"ok\",\"id\",\"commit\",\"state\"} or {\"ok\":false,\"status\",\"code\",\n" \
-	"\"error\"}, once its commit is durable.  Each transition is its own commit.\n\n" \
-	"  --group N   group commit: up to N lines already waiting are written,\n" \
-	"              made durable with one sync, then answered together\n"
+	"\"error\"}, once its commit is durable.  Each transition is its own commit;\n" \
+	"each line's objects are written as one small pack (fewer fsyncs than\n" \
+	"loose objects), and every 16 such packs are folded into one.\n\n" \
+	"  --group N   group commit: up to N lines already waiting are committed\n" \
+	"              in memory, written as one pack, the branch moved once,\n" \
+	"              then answered together; if that write fails, none of\n" \
+	"              them happened and each line says so\n"
+#define CMD_SERVE_HELP \
+	"Keeps the home open (history, configuration, index) and runs the\n" \
+	"transitions that submit, approve, reject and withdraw send it over the\n" \
+	"socket HOME/chainlog.sock, one at a time, until SIGINT or SIGTERM.  A\n" \
+	"command answered by the server prints and exits exactly as it would\n" \
+	"have on its own, once the transition is durable; it skips starting\n" \
+	"libgit2 and loading the configuration.  Without a server (or with\n" \
+	"CHAINLOG_SERVER=0) every command does its own work.  The server logs\n" \
+	"one line per request on stderr.\n"
 #define CMD_VERIFY_HELP \
 	"Replays the history from its first commit and checks that each commit\n" \
 	"is a legal transition by an authorised actor under the configuration\n" \
