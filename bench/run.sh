@@ -29,7 +29,8 @@
 #    submission per record, all pending at the village level);
 #  - one durable transition through the CLI (a village approval: process
 #    start, config load, authorize, commit, fsync, index) at each size and
-#    with the sample config; `chainlog batch` and `batch --group 32`;
+#    with the sample config, and at N/2 also with `chainlog serve` running;
+#    `chainlog batch` and `batch --group 32`;
 #  - the peers: bench/peers/naive.sh (git CLI + sqlite3 CLI), git
 #    fast-import fed the same commits as the import, bench/floor/floor.c
 #    (minimal libgit2 commit + CAS, with and without fsync);
@@ -90,7 +91,8 @@ step() { # progress, on a terminal only
 	local s=$(( (${EPOCHREALTIME/./} - t_start) / 1000000 ))
 	printf '[%2d:%02d] %d. %s\n' $((s / 60)) $((s % 60)) "$step_no" "$*" >&2
 }
-die() { echo "run.sh: $*" >&2; tail -n 20 "$log" >&2; exit 1; }
+SERVE_PID=""
+die() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; echo "run.sh: $*" >&2; tail -n 20 "$log" >&2; exit 1; }
 us() { echo "${EPOCHREALTIME/./}"; }
 median() { sort -n | awk '{a[NR] = $1} END {if (!NR) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 ms() { awk -v x="$1" 'BEGIN {printf "%.1f", x / 1000}'; } # us -> ms
@@ -269,6 +271,26 @@ else
 	metric batch_group_per_sec "not available"
 fi
 
+# The same approvals through the CLI with `chainlog serve` running on the
+# home (each command hands its transition to the server: no libgit2
+# start-up or config load in the command's own process).
+serve_start() { # $1: home
+	"$CL" -C "$1" serve 2>>"$log" &
+	SERVE_PID=$!
+	for _ in $(seq 1 400); do [ -S "$1/chainlog.sock" ] && return 0; sleep 0.05; done
+	die "chainlog serve did not start"
+}
+serve_stop() { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=""; }
+if "$CL" serve --help >/dev/null 2>&1; then
+	step "at $MID records: $SAMPLES CLI approvals through chainlog serve"
+	serve_start "$PH"
+	metric cli_served_mid_us "$(cli_approvals "$PH" "$WORK/c2.targets" \
+		$((SAMPLES + NAIVE_SAMPLES + BATCH_LINES + GROUP_LINES + 1)) "$SAMPLES")"
+	serve_stop
+else
+	metric cli_served_mid_us "not available"
+fi
+
 # ---- 7. to HISTORY records -------------------------------------------------------
 n3=$(wc -l <"$WORK/c3.jsonl")
 step "import $n3 more records (to $HISTORY)"
@@ -316,6 +338,12 @@ r=$(div "${M[cli_mid_us]}" "${M[floor_fsync_us]}")
 row "CLI durable transition vs floor durable (at $MID)" "${M[cli_mid_ms]} ms" "$(ms "${M[floor_fsync_us]}") ms" "${r}x" "<= 2x" "$(mark "$r" le 2)"
 r=$(div "${M[naive_mid_us]}" "${M[cli_mid_us]}")
 row "naive (git+sqlite3 CLI) vs CLI (at $MID)" "${M[cli_mid_ms]} ms" "$(ms "${M[naive_mid_us]}") ms" "${r}x faster" ">= 20x faster" "$(mark "$r" ge 20)"
+if [ "${M[cli_served_mid_us]}" != "not available" ]; then
+	r=$(div "${M[cli_served_mid_us]}" "${M[floor_fsync_us]}")
+	row "CLI durable transition with chainlog serve vs floor durable (at $MID)" "$(ms "${M[cli_served_mid_us]}") ms" "$(ms "${M[floor_fsync_us]}") ms" "${r}x" "<= 2x" "$(mark "$r" le 2)"
+	r=$(div "${M[naive_mid_us]}" "${M[cli_served_mid_us]}")
+	row "naive vs CLI with chainlog serve (at $MID)" "$(ms "${M[cli_served_mid_us]}") ms" "$(ms "${M[naive_mid_us]}") ms" "${r}x faster" ">= 20x faster" "$(mark "$r" ge 20)"
+fi
 r=$(div "${M[naive_1k_us]}" "${M[cli_1k_us]}")
 row "naive vs CLI (at $SMALL)" "$(ms "${M[cli_1k_us]}") ms" "$(ms "${M[naive_1k_us]}") ms" "${r}x faster" ">= 20x faster" "$(mark "$r" ge 20)"
 r=$(div "${M[cli_big_us]}" "${M[cli_1k_us]}")
