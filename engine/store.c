@@ -45,6 +45,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,13 +229,20 @@ static int store_setup(cl_error *err)
 
 	if (git_libgit2_init() < 0)
 		return store_fail(err, CL_ESTORE, "cannot initialize libgit2");
-	/* Bounded memory for long walks (verify, reindex): libgit2 would
-	 * otherwise keep up to 256 MB of objects cached and map whole packs. */
+	/*
+	 * Bounded memory for long walks (verify, reindex): libgit2 would
+	 * otherwise keep up to 256 MB of objects cached and map whole packs.
+	 * Trap: the mapped limit alone does not bound the packs, because a
+	 * window is 1 GB on 64-bit systems, so one window maps a whole pack
+	 * and every page a walk touches stays resident.  Smaller windows let
+	 * libgit2 unmap the ones it used least recently.
+	 */
 	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, durable) < 0 ||
 	    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1) < 0 ||
 	    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0) < 0 ||
 	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 << 20)) < 0 ||
-	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(128 << 20)) < 0) {
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(16 << 20)) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(64 << 20)) < 0) {
 		store_fail(err, CL_ESTORE, "cannot configure libgit2");
 		git_libgit2_shutdown();
 		return CL_ESTORE;
@@ -425,6 +433,19 @@ int cl_store_dir_id(cl_store *st, const cl_oid *commit, const char *path,
 int cl_store_verify_hashes(int on)
 {
 	return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on) < 0 ? CL_ESTORE : 0;
+}
+
+int cl_store_cache_limit(size_t max, size_t *old_max)
+{
+	ssize_t cur = 0, allowed = 0;
+
+	assert(max <= (size_t)SSIZE_MAX);
+	if (git_libgit2_opts(GIT_OPT_GET_CACHED_MEMORY, &cur, &allowed) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)max) < 0)
+		return CL_ESTORE;
+	if (old_max)
+		*old_max = allowed > 0 ? (size_t)allowed : 0;
+	return 0;
 }
 
 int cl_store_path_id(cl_store *st, const cl_oid *commit, const char *path,

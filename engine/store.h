@@ -71,6 +71,15 @@ int cl_store_dir_id(cl_store *st, const cl_oid *commit, const char *path,
  */
 int cl_store_verify_hashes(int on);
 
+/*
+ * Sets the most bytes libgit2's object cache (process-wide) may hold, and
+ * gives the limit it had in *old_max (may be NULL).  A one-pass replay
+ * that keeps the few objects it reads again (verify, with a cursor)
+ * wants it small: the cache would fill with trees read once, and the
+ * limit counts only their raw bytes, not their parsed entries.
+ */
+int cl_store_cache_limit(size_t max, size_t *old_max);
+
 /* Appends the blob's bytes to out. */
 int cl_store_read_blob(cl_store *st, const cl_oid *blob, cl_buf *out,
 		       cl_error *err);

@@ -665,6 +665,25 @@ static void test_store__cursor_matches_diff_randomized(void **state)
 	cl_store_cursor_free(follow);
 }
 
+static void test_store__cache_limit_set_and_given_back(void **state)
+{
+	fixture *f = *state;
+	size_t was = 0, was2 = 0;
+	cl_oid c1;
+
+	assert_int_equal(cl_store_cache_limit(1 << 20, &was), 0);
+	assert_int_equal(was, 32 << 20); /* what opening the store set */
+	assert_int_equal(cl_store_cache_limit(0, &was2), 0);
+	assert_int_equal(was2, 1 << 20);
+	/* with no cache at all, reads still work */
+	assert_int_equal(commit1(f, &c1, NULL, "a/b", "x\n"), 0);
+	assert_file(f, &c1, "a/b", "x\n");
+	assert_file(f, &c1, "a/b", "x\n");
+	assert_int_equal(cl_store_cache_limit(was, NULL), 0);
+	assert_int_equal(cl_store_cache_limit(was, &was2), 0);
+	assert_int_equal(was2, was);
+}
+
 static void test_store__list_under_dir(void **state)
 {
 	fixture *f = *state;
@@ -988,6 +1007,7 @@ int main(void)
 		T(test_store__diff_reports_only_changed_paths),
 		T(test_store__cursor_change_along_one_path),
 		T(test_store__cursor_matches_diff_randomized),
+		T(test_store__cache_limit_set_and_given_back),
 		T(test_store__list_under_dir),
 		T(test_store__walk_oldest_first_and_detects_rewrite),
 		T(test_store__invalid_path_refused),
