@@ -27,6 +27,8 @@
 #include <string.h>
 
 #define VERIFY_MAX_PATHS 16
+/* libgit2's object cache while verifying: commits, config trees */
+#define VERIFY_CACHE_BYTES (4u << 20)
 
 typedef struct verify_ctx {
 	cl_home *h;              /* the home */
@@ -455,6 +457,7 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 		   size_t *checked, cl_error *err)
 {
 	verify_ctx c;
+	size_t cache = 0;
 	cl_oid tip;
 	int error;
 
@@ -465,6 +468,9 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 	cl_buf_init(&c.got);
 	cl_home_no_cache(h);
 	cl_store_verify_hashes(1);
+	/* the cursor holds what is read again; the rest is read once */
+	if (cl_store_cache_limit(VERIFY_CACHE_BYTES, &cache) < 0)
+		return cl_error_set(err, CL_ESTORE, "cannot limit the object cache");
 	cl_store_cursor_new(&c.cursor, cl_home_store(h));
 	error = cl_store_tip(cl_home_store(h), &tip, err);
 	if (!error)
@@ -473,9 +479,11 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 		error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_one, &c, err);
 	cl_store_cursor_free(c.cursor);
 	cl_buf_release(&c.got);
+	if (!error)
+		verify_index(&c, &tip);
+	cl_store_cache_limit(cache, NULL);
 	if (error < 0)
 		return error;
-	verify_index(&c, &tip);
 	if (checked)
 		*checked = c.checked;
 	if (c.violations)
