@@ -39,6 +39,10 @@
  * every index against its table, every map against its cap, and the role
  * index against the roles people really hold.  A map slot is never
  * trusted for a match either: cl_strmap_get compares the key.
+ *
+ * Trap: the maps are stored as hashed, so a change to cl_hash_fnv1a, to
+ * how cl_strmap picks a slot, or to any record here needs a new magic.
+ * Old images would otherwise pass every check and then miss lookups.
  */
 #include "cache.h"
 #include "util.h"

@@ -41,8 +41,10 @@
  * to use (see cache.c).  Open addressing, linear probing, FNV-1a, at a
  * load of at most 2/3 (any cap: the slot is hash * cap / 2^32).
  *
- * Trap: the entries array must not move while the map is in use; the
- * loaders size it once, before the first put.
+ * Traps: the entries array must not move while the map is in use (the
+ * loaders size it once, before the first put); and cache images hold
+ * maps as hashed, so changing the hash or the slot rule means a new
+ * cache magic (cache.c).
  */
 typedef struct cl_strmap {
 	uint32_t *slots;   /* cap slots: 1 + entry index, 0 when empty */
