@@ -905,12 +905,21 @@ static int store_collect(cl_oid **ids, size_t *n, cl_store *st,
 int cl_store_walk(cl_store *st, const cl_oid *from, const cl_oid *to,
 		  cl_store_walk_cb cb, void *payload, cl_error *err)
 {
+	return cl_store_walk_total(st, from, to, NULL, cb, payload, err);
+}
+
+int cl_store_walk_total(cl_store *st, const cl_oid *from, const cl_oid *to,
+			size_t *total, cl_store_walk_cb cb, void *payload,
+			cl_error *err)
+{
 	cl_oid *ids = NULL;
 	size_t n = 0;
 	int error;
 
 	if ((error = store_collect(&ids, &n, st, from, to, err)) < 0)
 		goto done;
+	if (total)
+		*total = n;
 	while (n > 0)
 		if ((error = cb(&ids[--n], payload)) != 0)
 			goto done;

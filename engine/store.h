@@ -152,6 +152,13 @@ typedef int (*cl_store_walk_cb)(const cl_oid *commit, void *payload);
 int cl_store_walk(cl_store *st, const cl_oid *from, const cl_oid *to,
 		  cl_store_walk_cb cb, void *payload, cl_error *err);
 
+/* cl_store_walk(), and *total (may be NULL) is set to the number of
+ * commits in the walk before cb is first called: one walk where a count
+ * and a walk would read every commit twice. */
+int cl_store_walk_total(cl_store *st, const cl_oid *from, const cl_oid *to,
+			size_t *total, cl_store_walk_cb cb, void *payload,
+			cl_error *err);
+
 /*
  * Calls cb for each file path that differs between the trees of commit
  * `old` (NULL: the empty tree) and commit `new`, comparing tree ids along
