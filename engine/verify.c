@@ -474,9 +474,8 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 	cl_store_cursor_new(&c.cursor, cl_home_store(h));
 	error = cl_store_tip(cl_home_store(h), &tip, err);
 	if (!error)
-		error = cl_store_walk(cl_home_store(h), NULL, &tip, cl_count_commit, &c.total, err);
-	if (!error)
-		error = cl_store_walk(cl_home_store(h), NULL, &tip, verify_one, &c, err);
+		error = cl_store_walk_total(cl_home_store(h), NULL, &tip, &c.total,
+					    verify_one, &c, err);
 	cl_store_cursor_free(c.cursor);
 	cl_buf_release(&c.got);
 	if (!error)
