@@ -683,14 +683,24 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 	return error;
 }
 
+/* libgit2's object cache while catching up: a long catch-up reads each
+ * tree and blob about once, so a big cache only grows the process (its
+ * limit counts raw bytes, not parsed entries), as in verify. */
+#define ENGINE_CATCH_UP_CACHE ((size_t)4 << 20)
+
 int cl_home_catch_up(cl_home *h, cl_error *err)
 {
-	int i, error = 0;
+	size_t cache = 0;
+	int i, error = CL_EMOVED, limited;
 
-	for (i = 0; i < ENGINE_RETRIES; i++)
-		if ((error = engine_catch_up_once(h, err)) != CL_EMOVED)
-			return error;
-	return cl_error_set(err, CL_ESTORE, "the index kept moving while catching up");
+	limited = cl_store_cache_limit(ENGINE_CATCH_UP_CACHE, &cache) == 0;
+	for (i = 0; i < ENGINE_RETRIES && error == CL_EMOVED; i++)
+		error = engine_catch_up_once(h, err);
+	if (limited)
+		cl_store_cache_limit(cache, NULL);
+	if (error == CL_EMOVED)
+		return cl_error_set(err, CL_ESTORE, "the index kept moving while catching up");
+	return error;
 }
 
 int cl_home_reindex(cl_home *h, cl_error *err)
