@@ -3,8 +3,8 @@
 #
 #   1. a build with ASan and UBSan (halt_on_error=1) and the fault points
 #      compiled in: unit tests, end-to-end tests, fuzz-corpus replay;
-#   2. the unit tests, the fuzz corpora and the core end-to-end tests under
-#      valgrind memcheck;
+#   2. the unit tests, the fuzz corpora and the core, refusal and server
+#      end-to-end tests under valgrind memcheck;
 #   3. cppcheck and clang-tidy (scripts/lint.sh).
 #
 # Ends with one line "N passed, N failed".  Exit status 0 when none failed.
@@ -16,8 +16,13 @@ chainlog_deps || exit 1
 
 passed=0
 failed=0
-count() { # $1: meson test log JSON
+count() { # $1: meson test log JSON; a missing log is a failure
 	local p f
+	if [ ! -f "$1" ]; then
+		echo "test.sh: no test log '$1'" >&2
+		failed=$((failed + 1))
+		return
+	fi
 	p=$(grep -c '"result": "OK"' "$1" || true)
 	f=$(grep -c '"result": "\(FAIL\|ERROR\|TIMEOUT\)"' "$1" || true)
 	passed=$((passed + p))
@@ -33,6 +38,7 @@ ninja -C "$san" >/dev/null || { ninja -C "$san"; echo "0 passed, 1 failed"; exit
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export CHAINLOG_FSYNC=0
+rm -f "$san/meson-logs/san.json" # never count an earlier run's log
 meson test -C "$san" --print-errorlogs --num-processes 2 --logbase san || true
 count "$san/meson-logs/san.json"
 
@@ -42,14 +48,18 @@ if [ "${CHAINLOG_TEST_QUICK:-0}" != 1 ]; then
 		meson setup "$vg" "$here" --buildtype=debug >/dev/null || exit 1
 	fi
 	ninja -C "$vg" >/dev/null || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+	rm -f "$vg"/meson-logs/memcheck-*.json # never count an earlier run's log
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	memcheck="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no"
 	# unit tests and the fuzz-corpus replay, each binary under memcheck
 	meson test -C "$vg" --suite unit --suite fuzz --print-errorlogs --num-processes 2 \
 		--wrapper "$memcheck" --logbase memcheck-unit || true
-	count "$vg/meson-logs/memcheck-unit.json"
+	# meson names the log after the wrapper too (memcheck-unit-valgrind):
+	# count whichever it wrote, and fail loudly if there is none
+	unit_log=$(ls -t "$vg"/meson-logs/memcheck-unit*.json 2>/dev/null | head -n 1)
+	count "${unit_log:-$vg/meson-logs/memcheck-unit.json}"
 	# the real binary under memcheck, driven by the end-to-end scripts
-	CHAINLOG_WRAP="$memcheck" meson test -C "$vg" e2e/core e2e/refusals --print-errorlogs \
+	CHAINLOG_WRAP="$memcheck" meson test -C "$vg" e2e/core e2e/refusals e2e/serve --print-errorlogs \
 		--timeout-multiplier 4 --logbase memcheck-e2e || true
 	count "$vg/meson-logs/memcheck-e2e.json"
 fi

@@ -24,11 +24,16 @@ start_server() {
 	return 1
 }
 
+# stop_server: SIGTERM; the server must exit 0 (under CHAINLOG_WRAP=valgrind
+# that also means no memory error and no leak in the server).
 stop_server() {
+	local st
 	[ -n "$SERVER_PID" ] || return 0
 	kill -TERM "$SERVER_PID" 2>/dev/null
 	wait "$SERVER_PID" 2>/dev/null
+	st=$?
 	SERVER_PID=""
+	assert_eq "the server stops cleanly on SIGTERM ($(tail -n 3 "$T/serve.log" | tr '\n' ' '))" 0 "$st"
 }
 
 served() { grep -c '^chainlog serve: \(submit\|approve\|reject\|withdraw\) ' "$T/serve.log"; }
@@ -125,7 +130,7 @@ test_no_live_server() {
 }
 
 # never leave a server behind, whatever happens
-trap 'stop_server; [ "${E2E_KEEP:-}" = 1 ] || rm -rf "$E2E_ROOT"' EXIT
+trap '[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null; [ "${E2E_KEEP:-}" = 1 ] || rm -rf "$E2E_ROOT"' EXIT
 
 run_test test_served_transitions
 run_test test_served_refusals_match
