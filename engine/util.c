@@ -249,13 +249,50 @@ int64_t cl_now(void)
 	return (int64_t)time(NULL);
 }
 
+static char *put2(char *p, unsigned v)
+{
+	*p++ = (char)('0' + v / 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* Lists print a time per row: digits by hand rather than gmtime_r and
+ * strftime, which cost more than the rest of a row.  Years outside
+ * 1000..9999 (strftime does not pad them) take the slow path. */
 void cl_time_format(char out[32], int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	int64_t days = t / 86400, secs = t % 86400;
+	unsigned m, d;
+	char *p = out;
+	int y;
 
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1000 || y > 9999) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+
+		gmtime_r(&tt, &tm);
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	p = put2(p, (unsigned)y / 100);
+	p = put2(p, (unsigned)y % 100);
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, (unsigned)(secs / 3600));
+	*p++ = ':';
+	p = put2(p, (unsigned)(secs / 60 % 60));
+	*p++ = ':';
+	p = put2(p, (unsigned)(secs % 60));
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 int cl_time_parse(int64_t *out, const char *s)

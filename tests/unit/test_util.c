@@ -253,6 +253,36 @@ static void test_util__fnv1a_matches_reference_values(void **state)
 	assert_int_equal(cl_hash_fnv1a("t001"), 0xc88e441eu);
 }
 
+/* The hand-made formatter agrees with gmtime_r + strftime, from before
+ * 1970 to the last second of 9999, and on the day and leap boundaries. */
+static void test_util__time_format_matches_strftime(void **state)
+{
+	static const int64_t edges[] = { 0, -1, 86399, 86400, -86400, -86401,
+					 951782400, 951868799, 4107542400, 253402300799,
+					 -62167219200 };
+	char out[32], ref[32];
+	struct tm tm;
+	time_t tt;
+	int64_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]) + 200000; i++) {
+		t = i < sizeof(edges) / sizeof(edges[0])
+			    ? edges[i]
+			    : -62167219200 + (int64_t)i * 1266835 + (int64_t)(i * 7919 % 86400);
+		if (t > 253402300799)
+			break;
+		tt = (time_t)t;
+		gmtime_r(&tt, &tm);
+		strftime(ref, sizeof(ref), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cl_time_format(out, t);
+		if (strcmp(out, ref))
+			print_error("%lld: %s, expected %s\n", (long long)t, out, ref);
+		assert_string_equal(out, ref);
+	}
+}
+
 static void test_util__time_round_trips(void **state)
 {
 	(void)state;
@@ -360,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_util__text_valid_refuses_controls_and_bad_utf8),
 		cmocka_unit_test(test_util__fnv1a_matches_reference_values),
 		cmocka_unit_test(test_util__time_round_trips),
+		cmocka_unit_test(test_util__time_format_matches_strftime),
 		cmocka_unit_test(test_util__time_refuses_malformed),
 		cmocka_unit_test(test_util__now_honours_chainlog_now),
 		cmocka_unit_test(test_util__alloc_helpers),
