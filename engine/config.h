@@ -247,6 +247,9 @@ int cl_workflow_load(cl_workflow **out, const char *file, const char *data,
 		     size_t len, cl_error *err);
 void cl_workflow_free(cl_workflow *wf);
 size_t cl_workflow_level(const cl_workflow *wf, const char *id);
+/* When a record at level (NULL: none) since that time is due: since plus
+ * the level's deadline, 0 when it has none. */
+int64_t cl_workflow_due(const cl_workflow *wf, const char *level, int64_t since);
 
 /* ---- the bundle ---- */
 

@@ -30,7 +30,8 @@ static const char *const engine_config_names[] = {
 struct cl_home {
 	char *dir;             /* the home directory */
 	cl_store *store;       /* history.git; NULL when answered from the
-				* index alone (cl_home_open_read) */
+				* index alone (cl_home_open_read), unless the
+				* config cache had to be rebuilt */
 	cl_index *index;       /* index.sqlite, NULL when opened raw */
 	cl_config *cfg;        /* config at cfg_commit, or NULL */
 	cl_machine *machine;   /* compiled from cfg */
@@ -38,6 +39,8 @@ struct cl_home {
 	cl_oid cfg_tree;       /* the config/ tree id cfg was loaded from */
 	int has_cfg;           /* cfg/machine are valid */
 	int no_cache;          /* never use HOME/cache (verify) */
+	int snapshot;          /* cl_home_open_read: reads answer from the
+				* index's snapshot at the tip, no catch-up */
 };
 
 static double engine_seconds(void)
@@ -283,14 +286,17 @@ void cl_home_no_cache(cl_home *h)
 	h->no_cache = 1;
 }
 
+static int engine_read_config_late(cl_home *h, cl_error *err);
+
 int cl_home_config(const cl_config **cfg, const cl_machine **m, cl_home *h,
 		   cl_error *err)
 {
 	cl_oid tip;
 	int error;
 
-	if (!h->store) { /* the index's, loaded by cl_home_open_read */
-		assert(h->has_cfg);
+	if (h->snapshot) { /* the index's (cl_home_open_read), on first use */
+		if (!h->has_cfg && (error = engine_read_config_late(h, err)) < 0)
+			return error;
 		*cfg = h->cfg;
 		*m = h->machine;
 		return 0;
@@ -352,7 +358,7 @@ int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
 	int error;
 
 	*out = NULL;
-	if (!h->store)
+	if (h->snapshot)
 		return engine_index_yaml(out, h, id, err);
 	if ((error = cl_store_tip(h->store, &tip, err)) < 0)
 		return error;
@@ -487,6 +493,7 @@ static int engine_index_record(cl_home *h, const cl_record *r, const cl_buf *dat
 	row.state = r->state;
 	row.level = r->level;
 	row.since = r->since;
+	row.due = cl_workflow_due(h->cfg->workflow, r->level, r->since);
 	row.commit = (char *)commit_hex;
 	row.waiting = (char **)ids;
 	row.nwaiting = n;
@@ -773,8 +780,37 @@ done:
 }
 
 /*
+ * The configuration of a home opened by cl_home_open_read, on first use
+ * (a list or a queue that finds rows never needs it): from HOME/cache, or
+ * when the cache has gone missing or bad meanwhile, from the history at
+ * the index's head, the commit the snapshot is at.  Sets has_cfg, or err.
+ */
+static int engine_read_config_late(cl_home *h, cl_error *err)
+{
+	char head[CL_OID_HEXSZ + 1];
+	cl_buf git = CL_BUF_INIT;
+	cl_oid at;
+	int error;
+
+	if (engine_read_config(h, err) == 0)
+		return 0;
+	cl_error_clear(err);
+	engine_join(&git, h->dir, CL_HOME_HISTORY);
+	if ((error = cl_index_head(h->index, head, err)) == 0) {
+		if (cl_oid_parse(&at, head) < 0)
+			error = cl_error_set(err, CL_ESTORE, "the index's head '%.40s' is "
+					     "not a commit id", head);
+		else if ((error = cl_store_open(&h->store, git.ptr, err)) == 0)
+			error = cl_home_use_config(h, &at, err);
+	}
+	cl_buf_release(&git);
+	return error;
+}
+
+/*
  * 0 when the index, read in a snapshot, is at the branch tip and has what
- * reads need; h then holds that snapshot and the configuration.  The head
+ * reads need; h then holds that snapshot (the configuration is loaded on
+ * first use, see engine_read_config_late).  The head
  * is read before the tip, as catch-up does: if they are equal, no commit
  * the snapshot lacks existed when the tip was read.  Any other outcome
  * means "take the long way", never an answer from a stale index.
@@ -799,11 +835,8 @@ static int engine_index_at_tip(cl_home *h, cl_error *err)
 	    (error = cl_index_head(h->index, head, err)) < 0 ||
 	    (error = cl_store_peek_tip(git.ptr, &tip, err)) < 0)
 		goto done;
-	if (cl_oid_parse(&at, head) < 0 || !cl_oid_equal(&at, &tip)) {
+	if (cl_oid_parse(&at, head) < 0 || !cl_oid_equal(&at, &tip))
 		error = CL_EMOVED;
-		goto done;
-	}
-	error = engine_read_config(h, err);
 done:
 	cl_buf_release(&git);
 	cl_buf_release(&path);
@@ -818,6 +851,7 @@ int cl_home_open_read(cl_home **out, const char *dir, cl_error *err)
 	*out = NULL;
 	h->dir = cl_xstrdup(dir);
 	if (engine_index_at_tip(h, &ignored) == 0) {
+		h->snapshot = 1;
 		*out = h;
 		return 0;
 	}

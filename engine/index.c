@@ -46,12 +46,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SCHEMA 2
+#define INDEX_SCHEMA 3
 #define INDEX_BUSY_MS 10000
 
 static const char index_schema_sql[] =
 	"DROP TABLE IF EXISTS meta;"
 	"DROP TABLE IF EXISTS records;"
+	"DROP TABLE IF EXISTS record_yaml;"
 	"DROP TABLE IF EXISTS waiting;"
 	"DROP TABLE IF EXISTS transitions;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL,"
@@ -59,7 +60,10 @@ static const char index_schema_sql[] =
 	"CREATE TABLE records (id TEXT PRIMARY KEY NOT NULL,"
 	" period TEXT NOT NULL, talent TEXT NOT NULL, state TEXT NOT NULL,"
 	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL,"
-	" waiting BLOB NOT NULL, yaml BLOB) WITHOUT ROWID;"
+	" waiting BLOB NOT NULL, due INTEGER NOT NULL) WITHOUT ROWID;"
+	/* the record files, apart: a list reads small rows, dense pages */
+	"CREATE TABLE record_yaml (id TEXT PRIMARY KEY NOT NULL,"
+	" yaml BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX records_period_state ON records (period, state);"
 	"CREATE INDEX records_state ON records (state);"
 	"CREATE INDEX records_talent ON records (talent);"
@@ -73,11 +77,12 @@ static const char index_schema_sql[] =
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
 	"CREATE INDEX transitions_record ON transitions (record, seq);"
-	"PRAGMA user_version = 2;";
+	"PRAGMA user_version = 3;";
 
 static const char index_reset_sql[] =
 	"DELETE FROM waiting;"
 	"DELETE FROM records;"
+	"DELETE FROM record_yaml;"
 	"DELETE FROM transitions;"
 	"DELETE FROM meta;";
 
@@ -86,7 +91,7 @@ static const char index_reset_sql[] =
  * lookup per record */
 #define INDEX_RECORD_COLUMNS \
 	"SELECT r.id, r.period, r.talent, r.state, r.level, r.since," \
-	" r.commit_id, r.waiting"
+	" r.commit_id, r.waiting, r.due"
 
 /* The fixed statements, prepared at open. */
 enum {
@@ -99,6 +104,8 @@ enum {
 	IX_META_GET,
 	IX_META_SET,
 	IX_RECORD_PUT,
+	IX_YAML_PUT,
+	IX_YAML_DEL,
 	IX_RECORD_GET,
 	IX_RECORD_YAML,
 	IX_WAITING_DEL,
@@ -122,16 +129,19 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	[IX_RECORD_PUT] = "INSERT INTO records (id, period, talent, state,"
-		" level, since, commit_id, waiting, yaml)"
+		" level, since, commit_id, waiting, due)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		" ON CONFLICT (id) DO UPDATE SET period = excluded.period,"
 		" talent = excluded.talent, state = excluded.state,"
 		" level = excluded.level, since = excluded.since,"
 		" commit_id = excluded.commit_id, waiting = excluded.waiting,"
-		" yaml = excluded.yaml",
+		" due = excluded.due",
+	[IX_YAML_PUT] = "INSERT INTO record_yaml (id, yaml) VALUES (?1, ?2)"
+		" ON CONFLICT (id) DO UPDATE SET yaml = excluded.yaml",
+	[IX_YAML_DEL] = "DELETE FROM record_yaml WHERE id = ?1",
 	[IX_RECORD_GET] = INDEX_RECORD_COLUMNS " FROM records r"
 		" WHERE r.id = ?1",
-	[IX_RECORD_YAML] = "SELECT yaml FROM records WHERE id = ?1",
+	[IX_RECORD_YAML] = "SELECT yaml FROM record_yaml WHERE id = ?1",
 	[IX_WAITING_DEL] = "DELETE FROM waiting WHERE record = ?1",
 	/* a person listed twice waits once */
 	[IX_WAITING_ADD] = "INSERT INTO waiting (record, person)"
@@ -157,7 +167,8 @@ enum {
 	IX_Q_WAITING = 1 << 2,
 	IX_Q_TALENT = 1 << 3,
 	IX_Q_IN_FLIGHT = 1 << 4,
-	IX_Q_SHAPES = 1 << 5
+	IX_Q_BRIEF = 1 << 5,
+	IX_Q_SHAPES = 1 << 6
 };
 
 struct cl_index {
@@ -278,17 +289,25 @@ static int index_prepare(cl_index *ix, const char *sql, unsigned flags,
 static int index_connect(cl_index *ix, cl_error *err)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX;
+		    SQLITE_OPEN_NOMUTEX, persist = 1;
 
 	/* on failure db is still set (to report the error), or NULL, for
 	 * which sqlite3_errmsg() says "out of memory" */
 	if (sqlite3_open_v2(ix->path, &ix->db, flags, NULL) != SQLITE_OK)
 		return index_fail(ix, err, "cannot open the index '%s'", ix->path);
 	sqlite3_busy_timeout(ix->db, INDEX_BUSY_MS);
+	/* keep the -wal and -shm files when the last connection closes:
+	 * else every read command creates both and deletes them again,
+	 * which costs a read at the tip more than its query.  The last to
+	 * close still checkpoints and, journal_size_limit being set, cuts
+	 * the WAL to zero bytes: index.sqlite alone is then complete. */
+	sqlite3_file_control(ix->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	/* if the file system cannot do WAL, sqlite keeps a rollback
 	 * journal: still correct, with readers and the writer taking turns */
 	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = NORMAL;"
+			 "PRAGMA journal_size_limit = 4194304;"
+			 "PRAGMA mmap_size = 268435456;"
 			 "PRAGMA foreign_keys = OFF;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return index_fail(ix, err, "cannot open the index '%s'", ix->path);
@@ -674,10 +693,8 @@ static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_blob64(st, 8, waiting->ptr, waiting->size,
 					 SQLITE_STATIC);
-	if (rc == SQLITE_OK && r->yaml)
-		rc = sqlite3_bind_blob64(st, 9, r->yaml, r->yaml_len, SQLITE_STATIC);
-	else if (rc == SQLITE_OK)
-		rc = sqlite3_bind_null(st, 9);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 9, r->due);
 	return rc;
 }
 
@@ -713,6 +730,23 @@ static int index_put_waiting(cl_index *ix, const cl_index_record *r,
 	return error;
 }
 
+/* The record's file, or no row when the record brings none. */
+static int index_put_yaml(cl_index *ix, const cl_index_record *r, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[r->yaml ? IX_YAML_PUT : IX_YAML_DEL];
+	int rc = index_bind_text(st, 1, r->id), error = 0;
+
+	if (rc == SQLITE_OK && r->yaml)
+		rc = sqlite3_bind_blob64(st, 2, r->yaml, r->yaml_len, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot apply record '%s' to the index",
+				   r->id);
+	index_reset(st);
+	return error;
+}
+
 int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
 	sqlite3_stmt *st = ix->stmt[IX_RECORD_PUT];
@@ -729,6 +763,8 @@ int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 	index_reset(st);
 	cl_buf_release(&waiting);
 
+	if (!error)
+		error = index_put_yaml(ix, r, err);
 	if (!error)
 		error = index_put_waiting(ix, r, err);
 	return error;
@@ -854,6 +890,7 @@ static void index_record_fill(sqlite3_stmt *st, cl_index_record *r)
 	r->level = index_column_dup(st, 4);
 	r->since = sqlite3_column_int64(st, 5);
 	r->commit = index_column_dup(st, 6);
+	r->due = sqlite3_column_int64(st, 8);
 	index_waiting_split(r, st, 7);
 }
 
@@ -934,6 +971,7 @@ static unsigned index_query_mask(const cl_index_filter *f)
 	mask |= f->talent ? IX_Q_TALENT : 0;
 	/* waiting on someone already implies in flight */
 	mask |= f->in_flight && !f->waiting ? IX_Q_IN_FLIGHT : 0;
+	mask |= f->brief ? IX_Q_BRIEF : 0;
 	return mask;
 }
 
@@ -956,7 +994,11 @@ static void index_query_sql(cl_buf *sql, unsigned mask)
 	const char *sep = " WHERE ";
 	size_t i;
 
-	cl_buf_puts(sql, INDEX_RECORD_COLUMNS " FROM records r");
+	/* brief: the same columns, NULL where a brief row has nothing */
+	cl_buf_puts(sql, mask & IX_Q_BRIEF
+		    ? "SELECT r.id, NULL, NULL, r.state, r.level, r.since, NULL,"
+		      " NULL, r.due FROM records r"
+		    : INDEX_RECORD_COLUMNS " FROM records r");
 	if (mask & IX_Q_WAITING)
 		cl_buf_puts(sql, " JOIN waiting p ON p.record = r.id"
 			    " AND p.person = :waiting");
@@ -990,21 +1032,72 @@ static int index_query_bind(cl_index *ix, sqlite3_stmt *st,
 	return 0;
 }
 
-/* Streams the rows: one record in memory at a time. */
+/* A text column as a pointer into the row (NULL stays NULL); valid until
+ * the statement steps or resets.  Casting the const away is safe: the
+ * callback only ever sees the record as const. */
+static char *index_column_view(sqlite3_stmt *st, int i)
+{
+	return (char *)sqlite3_column_text(st, i);
+}
+
+/* Points r at the current row of INDEX_RECORD_COLUMNS without copying:
+ * a list of thousands of rows then costs no allocation per row.  *wv
+ * (capacity *wcap) is reused from row to row for the waiting people. */
+static void index_record_view(sqlite3_stmt *st, cl_index_record *r,
+			      char ***wv, size_t *wcap)
+{
+	const char *p, *end;
+	size_t len, n = 0, i;
+
+	memset(r, 0, sizeof(*r));
+	r->id = index_column_view(st, 0);
+	r->period = index_column_view(st, 1);
+	r->talent = index_column_view(st, 2);
+	r->state = index_column_view(st, 3);
+	r->level = index_column_view(st, 4);
+	r->since = sqlite3_column_int64(st, 5);
+	r->commit = index_column_view(st, 6);
+	r->due = sqlite3_column_int64(st, 8);
+	p = sqlite3_column_blob(st, 7);
+	len = (size_t)sqlite3_column_bytes(st, 7);
+	if (!r->id || !r->state)
+		cl_die("out of memory");
+	if (!len)
+		return;
+	if (!p || !r->period || !r->talent || !r->commit)
+		cl_die("out of memory");
+	for (i = 0; i < len; i++)
+		n += p[i] == '\0';
+	if (n + 1 > *wcap) {
+		*wcap = n + 1;
+		*wv = cl_xrealloc(*wv, cl_xmul(*wcap, sizeof(**wv)));
+	}
+	r->waiting = *wv;
+	for (end = p + len; p < end; p += strlen(p) + 1) {
+		if (!memchr(p, '\0', (size_t)(end - p)))
+			break; /* not ours: no final NUL */
+		r->waiting[r->nwaiting++] = (char *)p;
+	}
+}
+
+/* Streams the rows: one record at a time, read in place. */
 static int index_query_rows(cl_index *ix, sqlite3_stmt *st,
 			    cl_index_record_cb cb, void *payload,
 			    cl_error *err)
 {
 	cl_index_record r;
-	int rc, error;
+	char **wv = NULL;
+	size_t wcap = 0;
+	int rc, error = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		index_record_fill(st, &r);
-		error = cb(&r, payload);
-		cl_index_record_release(&r);
-		if (error)
-			return error;
+		index_record_view(st, &r, &wv, &wcap);
+		if ((error = cb(&r, payload)) != 0)
+			break;
 	}
+	free(wv);
+	if (error)
+		return error;
 	if (rc != SQLITE_DONE)
 		return index_fail(ix, err, "cannot query the index");
 	return 0;

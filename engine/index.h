@@ -51,6 +51,7 @@ typedef struct cl_index_record {
 	char *commit;      /* hex of the last commit whose Record: names it */
 	char **waiting;    /* person ids who may act now */
 	size_t nwaiting;   /* entries in waiting */
+	int64_t due;       /* the level's deadline (since + its days), 0: none */
 	char *yaml;        /* put: its YAML bytes (NULL: none); reads leave
 			    * it NULL, see cl_index_record_yaml() */
 	size_t yaml_len;   /* bytes in yaml */
@@ -112,10 +113,13 @@ typedef struct cl_index_filter {
 	const char *waiting; /* NULL: any; else only records waiting on this person */
 	const char *talent;  /* NULL: any */
 	int in_flight;       /* non-zero: only records someone may act on now */
+	int brief;           /* non-zero: rows need only id, state, level, since
+			      * and due; the other fields are NULL/empty */
 } cl_index_filter;
 
 /* Records matching f, ordered by id.  A non-zero return from cb stops the
- * query and is returned. */
+ * query and is returned.  The record cb sees points into the index's row
+ * and is valid only during the call: copy what must outlive it. */
 typedef int (*cl_index_record_cb)(const cl_index_record *r, void *payload);
 int cl_index_query(cl_index *ix, const cl_index_filter *f,
 		   cl_index_record_cb cb, void *payload, cl_error *err);

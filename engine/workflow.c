@@ -36,6 +36,15 @@ size_t cl_workflow_level(const cl_workflow *wf, const char *id)
 	return CL_NONE;
 }
 
+int64_t cl_workflow_due(const cl_workflow *wf, const char *level, int64_t since)
+{
+	size_t l = level ? cl_workflow_level(wf, level) : CL_NONE;
+
+	if (l == CL_NONE || !wf->levels[l].deadline_days)
+		return 0;
+	return since + (int64_t)wf->levels[l].deadline_days * 86400;
+}
+
 void cl_workflow_free(cl_workflow *wf)
 {
 	size_t i;

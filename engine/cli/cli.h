@@ -74,8 +74,6 @@ extern const cli_command cli_commands[];
 int cli_read_confdir(cl_config_file *files, cl_buf *data, size_t *n,
 		     cl_buf *paths, const char *dir, cl_error *err);
 
-/* The deadline of a level entered at since, 0 when the level has none. */
-int64_t cli_due(const cl_workflow *wf, const char *level, int64_t since);
 
 /* Runs an index query and prints it (list and queue). */
 int cli_list_run(cli_ctx *ctx, const cl_index_filter *f, int json, int queue);

@@ -12,16 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The deadline of the record's current level, 0 when none. */
-int64_t cli_due(const cl_workflow *wf, const char *level, int64_t since)
-{
-	size_t l = level ? cl_workflow_level(wf, level) : CL_NONE;
-
-	if (l == CL_NONE || !wf->levels[l].deadline_days)
-		return 0;
-	return since + (int64_t)wf->levels[l].deadline_days * 86400;
-}
-
 static json_t *show_approvals(const cl_record *r)
 {
 	json_t *a = json_array(), *o;
@@ -138,9 +128,9 @@ int cmd_show(cli_ctx *ctx)
 	}
 	cl_transition_waiting(&ids, &n, cfg, m, r);
 	if (json)
-		show_json(r, cfg, ids, n, cli_due(cfg->workflow, r->level, r->since));
+		show_json(r, cfg, ids, n, cl_workflow_due(cfg->workflow, r->level, r->since));
 	else
-		show_text(r, ids, n, cli_due(cfg->workflow, r->level, r->since));
+		show_text(r, ids, n, cl_workflow_due(cfg->workflow, r->level, r->since));
 done:
 	free(ids);
 	cl_record_free(r);

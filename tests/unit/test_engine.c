@@ -154,6 +154,38 @@ static void test_engine__read_at_tip_needs_no_store(void **state)
 	cl_home_free(h);
 }
 
+/* A read loads the configuration only when asked for it; when HOME/cache
+ * has gone by then, it comes from the history at the index's head, and
+ * the record still answers from the index. */
+static void test_engine__read_config_without_cache(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	const cl_config *cfg = NULL;
+	const cl_machine *m = NULL;
+	cl_index_record row;
+	cl_record *r = NULL;
+	cl_home *h = NULL;
+
+	assert_int_equal(cl_home_open_read(&h, fx->home, &err), 0);
+	assert_null(cl_home_store(h));
+	snprintf(fx->cmd, sizeof(fx->cmd), "rm -rf '%s/cache'", fx->home);
+	assert_int_equal(system(fx->cmd), 0);
+	if (cl_home_config(&cfg, &m, h, &err) < 0)
+		fail_msg("config: %s", err.msg);
+	assert_non_null(cl_home_store(h)); /* it had to read the history */
+	assert_non_null(cl_people_find(cfg->people, "t001"));
+	assert_int_equal(cl_home_record(&r, h, "2022H2/t001", &err), 0);
+	assert_string_equal(r->state, "pending-village");
+	/* the row keeps the village level's deadline: 15 days after since */
+	assert_int_equal(cl_index_get(cl_home_index(h), "2022H2/t001", &row, &err), 0);
+	assert_int_equal(row.due, cl_workflow_due(cfg->workflow, "village", row.since));
+	assert_int_equal(row.due, row.since + 15 * 86400);
+	cl_index_record_release(&row);
+	cl_record_free(r);
+	cl_home_free(h);
+}
+
 /* Another process committed and its index update was lost: the index is
  * behind the tip, so the read must take the long way and see the commit. */
 static void test_engine__read_behind_tip_catches_up(void **state)
@@ -320,6 +352,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(test_engine__##name, setup, teardown)
 		T(read_at_tip_needs_no_store),
+		T(read_config_without_cache),
 		T(read_behind_tip_catches_up),
 		T(read_follows_packed_refs),
 		T(peek_refuses_what_is_no_plain_id),

@@ -234,7 +234,7 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
 				 " 'records', 'waiting', 'transitions')"), 4);
@@ -778,7 +778,7 @@ static void test_index__other_schema_version_is_rebuilt(void **state)
 	fx->ix = NULL;
 	raw_exec(fx->path, "PRAGMA user_version = 7");
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
 	apply(fx->ix, C1, &r, NULL);
