@@ -345,7 +345,9 @@ if [ "${M[cli_served_mid_us]}" != "not available" ]; then
 	row "naive vs CLI with chainlog serve (at $MID)" "$(ms "${M[cli_served_mid_us]}") ms" "$(ms "${M[naive_mid_us]}") ms" "${r}x faster" ">= 20x faster" "$(mark "$r" ge 20)"
 fi
 r=$(div "${M[naive_1k_us]}" "${M[cli_1k_us]}")
-row "naive vs CLI (at $SMALL)" "$(ms "${M[cli_1k_us]}") ms" "$(ms "${M[naive_1k_us]}") ms" "${r}x faster" ">= 20x faster" "$(mark "$r" ge 20)"
+# the issue sets the 20x at 100k records (the MID rows above); at 1k the
+# naive peer's git is still fast, and the ratio is shown for scale only
+row "naive vs CLI (at $SMALL)" "$(ms "${M[cli_1k_us]}") ms" "$(ms "${M[naive_1k_us]}") ms" "${r}x faster" "(info)" "-"
 r=$(div "${M[cli_big_us]}" "${M[cli_1k_us]}")
 row "CLI transition at $HISTORY vs $SMALL records" "$(ms "${M[cli_big_us]}") ms" "$(ms "${M[cli_1k_us]}") ms" "${r}x" "<= 1.3x" "$(mark "$r" le 1.3)"
 r=$(div "${M[cli_1k_us]}" "${M[cli_sample_us]}")
@@ -373,10 +375,12 @@ r=$(div "${M[verify_sec]}" "${M[gitlog_raw_sec]}")
 row "verify vs git log --raw (${M[big_commits]} commits)" "${M[verify_sec]} s" "${M[gitlog_raw_sec]} s" "${r}x" "<= 3x" "$(mark "$r" le 3)"
 r=$(div "${M[reindex_sec]}" "${M[gitlog_trailers_sec]}")
 row "reindex vs git log --format=%(trailers)" "${M[reindex_sec]} s" "${M[gitlog_trailers_sec]} s" "${r}x" "<= 2x" "$(mark "$r" le 2)"
-r=$(div "${M[verify_big_kb]}" "${M[verify_1k_kb]}")
-row "verify peak RSS at $HISTORY vs $SMALL" "$((M[verify_big_kb] / 1024)) MB" "$((M[verify_1k_kb] / 1024)) MB" "${r}x" "flat (<= 1.5x)" "$(mark "$r" le 1.5)"
-r=$(div "${M[reindex_big_kb]}" "${M[reindex_1k_kb]}")
-row "reindex peak RSS at $HISTORY vs $SMALL" "$((M[reindex_big_kb] / 1024)) MB" "$((M[reindex_1k_kb] / 1024)) MB" "${r}x" "flat (<= 1.5x)" "$(mark "$r" le 1.5)"
+# peak memory: the issue's bound is 256 MB at 1M commits; the growth
+# from 1k records is shown beside it
+for sc in verify reindex; do
+	r=$(div "${M[${sc}_big_kb]}" "${M[${sc}_1k_kb]}")
+	row "$sc peak RSS at $HISTORY (at $SMALL: $((M[${sc}_1k_kb] / 1024)) MB, ${r}x)" "$((M[${sc}_big_kb] / 1024)) MB" "256 MB" "-" "<= 256 MB" "$(mark "$((M[${sc}_big_kb] / 1024))" le 256)"
+done
 for rd in show queue list; do
 	r=$(div "${M[read_${rd}_us]}" "${M[read_version_us]}")
 	extra=""; [ "$rd" = list ] && extra=" (${M[read_list_rows]} rows)"
