@@ -446,6 +446,11 @@ int cl_store_verify_hashes(int on)
 	return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on) < 0 ? CL_ESTORE : 0;
 }
 
+int cl_store_caching(int on)
+{
+	return git_libgit2_opts(GIT_OPT_ENABLE_CACHING, on) < 0 ? CL_ESTORE : 0;
+}
+
 int cl_store_cache_limit(size_t max, size_t *old_max)
 {
 	ssize_t cur = 0, allowed = 0;

@@ -80,6 +80,14 @@ int cl_store_verify_hashes(int on);
  */
 int cl_store_cache_limit(size_t max, size_t *old_max);
 
+/*
+ * Turns libgit2's object cache (process-wide) off or back on.  A replay
+ * that holds what it reads again itself (verify's cursor) is faster with
+ * none: every object is read once, and libgit2's eviction rescans its
+ * whole table each time the cache is full.
+ */
+int cl_store_caching(int on);
+
 /* Appends the blob's bytes to out. */
 int cl_store_read_blob(cl_store *st, const cl_oid *blob, cl_buf *out,
 		       cl_error *err);

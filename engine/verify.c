@@ -473,9 +473,13 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 		return cl_error_set(err, CL_ESTORE, "cannot limit the object cache");
 	cl_store_cursor_new(&c.cursor, cl_home_store(h));
 	error = cl_store_tip(cl_home_store(h), &tip, err);
+	/* ... and so the walk runs with no cache at all */
+	if (!error && (error = cl_store_caching(0)) < 0)
+		cl_error_set(err, CL_ESTORE, "cannot turn the object cache off");
 	if (!error)
 		error = cl_store_walk_total(cl_home_store(h), NULL, &tip, &c.total,
 					    verify_one, &c, err);
+	cl_store_caching(1);
 	cl_store_cursor_free(c.cursor);
 	cl_buf_release(&c.got);
 	if (!error)
