@@ -399,25 +399,13 @@ typedef struct catch_ctx {
 	cl_home *h;       /* the home */
 	char prev[CL_OID_HEXSZ + 1]; /* the index head before the chunk */
 	cl_oid *ids;      /* commits to apply, oldest first */
-	size_t n, alloc;  /* entries in ids, allocated */
+	size_t n;         /* entries in ids */
 	touched *t;       /* records named in the chunk */
 	size_t nt, talloc;/* entries in t, allocated */
 	int config;       /* the chunk has a configuration commit */
 	size_t done;      /* commits applied, for progress */
 	cl_error *err;    /* where errors go */
 } catch_ctx;
-
-static int engine_collect_id(const cl_oid *commit, void *payload)
-{
-	catch_ctx *c = payload;
-
-	if (c->n == c->alloc) {
-		c->alloc = c->alloc ? cl_xmul(c->alloc, 2) : 256;
-		c->ids = cl_xrealloc(c->ids, cl_xmul(c->alloc, sizeof(*c->ids)));
-	}
-	c->ids[c->n++] = *commit;
-	return 0;
-}
 
 static void engine_touch(catch_ctx *c, const char *id, const char *hex)
 {
@@ -536,9 +524,17 @@ static int engine_collect(const cl_index_record *r, void *payload)
 	return 0;
 }
 
+static int engine_touched_find(const void *key, const void *elem)
+{
+	return strcmp(key, ((const touched *)elem)->id);
+}
+
 /* After a configuration change, who waits on what may change for every
- * record in flight; what else the rows say does not. */
-static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, cl_error *err)
+ * record in flight; what else the rows say does not.  The records in
+ * skip (nskip of them, sorted by id) were just put as of commit: they are
+ * left alone. */
+static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, const touched *skip,
+				  size_t nskip, cl_error *err)
 {
 	cl_index_filter f = { 0 };
 	refresh_ctx c = { NULL, NULL, 0 };
@@ -548,7 +544,8 @@ static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, cl_error *er
 	f.in_flight = 1;
 	error = cl_index_query(h->index, &f, engine_collect, &c, err);
 	for (i = 0; i < c.n && !error; i++)
-		error = engine_put_record(h, commit, c.ids[i], c.commits[i], err);
+		if (!nskip || !bsearch(c.ids[i], skip, nskip, sizeof(*skip), engine_touched_find))
+			error = engine_put_record(h, commit, c.ids[i], c.commits[i], err);
 	cl_strv_free(c.ids, c.n);
 	cl_strv_free(c.commits, c.n);
 	return error;
@@ -611,7 +608,7 @@ static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
 		error = engine_put_record(h, end, c->t[i].id, c->t[i].hex, c->err);
 	}
 	if (!error && c->config)
-		error = engine_refresh_waiting(h, end, c->err);
+		error = engine_refresh_waiting(h, end, c->t, c->nt, c->err);
 	if (!error) {
 		engine_config_key_string(&key, h->cfg_key);
 		error = cl_index_set_config(h->index, key.ptr, c->err);
@@ -680,7 +677,7 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);
 	if (*c.prev && cl_oid_equal(&from, &tip))
 		return 0;
-	error = cl_store_walk(h->store, *c.prev ? &from : NULL, &tip, engine_collect_id, &c, err);
+	error = cl_store_chain(&c.ids, &c.n, h->store, *c.prev ? &from : NULL, &tip, err);
 	for (i = 0; !error && i < c.n; i += len) {
 		len = c.n - i < ENGINE_CHUNK ? c.n - i : ENGINE_CHUNK;
 		error = engine_chunk(&c, i, len);
@@ -830,8 +827,10 @@ static int engine_index_at_tip(cl_home *h, cl_error *err)
 		error = CL_ENOTFOUND;
 		goto done;
 	}
-	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0 ||
-	    (error = cl_index_read_begin(h->index, err)) < 0 ||
+	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0)
+		goto done;
+	cl_index_map_reads(h->index);
+	if ((error = cl_index_read_begin(h->index, err)) < 0 ||
 	    (error = cl_index_head(h->index, head, err)) < 0 ||
 	    (error = cl_store_peek_tip(git.ptr, &tip, err)) < 0)
 		goto done;

@@ -307,11 +307,16 @@ static int index_connect(cl_index *ix, cl_error *err)
 	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = NORMAL;"
 			 "PRAGMA journal_size_limit = 4194304;"
-			 "PRAGMA mmap_size = 268435456;"
 			 "PRAGMA foreign_keys = OFF;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return index_fail(ix, err, "cannot open the index '%s'", ix->path);
 	return 0;
+}
+
+void cl_index_map_reads(cl_index *ix)
+{
+	/* best effort: without it sqlite reads with pread, as before */
+	sqlite3_exec(ix->db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
 }
 
 static int index_user_version(cl_index *ix, int *out, cl_error *err)

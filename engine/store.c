@@ -918,6 +918,27 @@ static int store_collect(cl_oid **ids, size_t *n, cl_store *st,
 	return error;
 }
 
+int cl_store_chain(cl_oid **ids, size_t *n, cl_store *st, const cl_oid *from,
+		   const cl_oid *to, cl_error *err)
+{
+	size_t i;
+	cl_oid t;
+	int error;
+
+	if ((error = store_collect(ids, n, st, from, to, err)) < 0) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return error;
+	}
+	for (i = 0; i < *n / 2; i++) {
+		t = (*ids)[i];
+		(*ids)[i] = (*ids)[*n - 1 - i];
+		(*ids)[*n - 1 - i] = t;
+	}
+	return 0;
+}
+
 int cl_store_walk(cl_store *st, const cl_oid *from, const cl_oid *to,
 		  cl_store_walk_cb cb, void *payload, cl_error *err)
 {

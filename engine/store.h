@@ -167,6 +167,12 @@ int cl_store_walk_total(cl_store *st, const cl_oid *from, const cl_oid *to,
 			size_t *total, cl_store_walk_cb cb, void *payload,
 			cl_error *err);
 
+/* The commits cl_store_walk() would visit, oldest first, in *ids (malloc'd,
+ * the caller frees it) and *n: for a caller that goes through them in
+ * pieces, without a copy of its own. */
+int cl_store_chain(cl_oid **ids, size_t *n, cl_store *st, const cl_oid *from,
+		   const cl_oid *to, cl_error *err);
+
 /*
  * Calls cb for each file path that differs between the trees of commit
  * `old` (NULL: the empty tree) and commit `new`, comparing tree ids along
