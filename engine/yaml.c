@@ -14,6 +14,10 @@
  * keys are; a hash set could be flooded by chosen keys), and the repeat
  * reported is the earliest in the document either way.
  *
+ * cl_yaml_parse and cl_yaml_emit first try the fast paths of yaml_fast.c,
+ * which handle the documents chainlog writes and give up on anything
+ * else; what follows is the libyaml path, the reference (yaml_internal.h).
+ *
  * Emitting first checks the whole tree against the same rules (text,
  * keys, depth), so that cl_yaml_emit never writes what cl_yaml_parse
  * would refuse, then drives libyaml's emitter.  The emitter recurses, at
@@ -30,6 +34,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "yaml_internal.h"
 
 /* Maps with fewer pairs are checked for duplicates key by key. */
 #define YAML_SMALL_MAP 32
@@ -204,6 +209,23 @@ static int yaml_keyref_cmp(const void *pa, const void *pb)
 	return a->i < b->i ? -1 : a->i > b->i;
 }
 
+/* yaml_map_find_dup for a small map: each key against the keys before it. */
+static int yaml_map_find_dup_small(size_t *first, size_t *dup,
+				   const cl_ynode *map)
+{
+	size_t i, j;
+
+	for (j = 1; j < map->n; j++)
+		for (i = 0; i < j; i++)
+			if (yaml_key_is(map->items[2 * i], map->items[2 * j]->str,
+					map->items[2 * j]->len)) {
+				*first = i;
+				*dup = j;
+				return 1;
+			}
+	return 0;
+}
+
 /*
  * Finds the earliest pair (in document order) of a MAP with scalar keys
  * whose key repeats an earlier one: sets *dup to it and *first to the
@@ -217,6 +239,8 @@ static int yaml_map_find_dup(size_t *first, size_t *dup, const cl_ynode *map)
 
 	if (map->n < 2)
 		return 0;
+	if (map->n < YAML_SMALL_MAP) /* the usual map: no allocation, no sort */
+		return yaml_map_find_dup_small(first, dup, map);
 	refs = cl_xmalloc(cl_xmul(map->n, sizeof(*refs)));
 	for (i = 0; i < map->n; i++) {
 		refs[i].s = map->items[2 * i]->str;
@@ -519,6 +543,15 @@ static void yaml_builder_clear(yaml_builder *b)
 
 int cl_yaml_parse(cl_ynode **out, const char *file, const char *data,
 		  size_t len, size_t max_bytes, cl_error *err)
+{
+	/* the fast path takes only what it is sure of; see yaml_internal.h */
+	if (data && len && len <= max_bytes && cl_yaml_fast_parse(out, data, len))
+		return 0;
+	return cl_yaml_parse_libyaml(out, file, data, len, max_bytes, err);
+}
+
+int cl_yaml_parse_libyaml(cl_ynode **out, const char *file, const char *data,
+			  size_t len, size_t max_bytes, cl_error *err)
 {
 	yaml_builder b;
 	yaml_parser_t parser;
@@ -907,16 +940,13 @@ static int yaml_write(void *data, unsigned char *buffer, size_t size)
 	return 1;
 }
 
-int cl_yaml_emit(cl_buf *out, const cl_ynode *root, cl_error *err)
+/* Runs libyaml's emitter on a tree that passed yaml_emit_check. */
+static int yaml_emit_run(cl_buf *out, const cl_ynode *root, cl_error *err)
 {
 	yaml_emitter_t em;
 	size_t start = out->size;
 	int error;
 
-	if (!root)
-		return 0;
-	if ((error = yaml_emit_check(root, 1, err)) < 0)
-		return error;
 	if (!yaml_emitter_initialize(&em))
 		return cl_error_set(err, CL_EINTERNAL, "out of memory writing YAML");
 	yaml_emitter_set_output(&em, yaml_write, out);
@@ -932,6 +962,26 @@ int cl_yaml_emit(cl_buf *out, const cl_ynode *root, cl_error *err)
 	if (error)
 		cl_buf_truncate(out, start);
 	return error;
+}
+
+int cl_yaml_emit(cl_buf *out, const cl_ynode *root, cl_error *err)
+{
+	/* the fast path writes only what it is sure libyaml would write, and
+	   gives up on whatever yaml_emit_check refuses */
+	if (root && cl_yaml_fast_emit(out, root))
+		return 0;
+	return cl_yaml_emit_libyaml(out, root, err);
+}
+
+int cl_yaml_emit_libyaml(cl_buf *out, const cl_ynode *root, cl_error *err)
+{
+	int error;
+
+	if (!root)
+		return 0;
+	if ((error = yaml_emit_check(root, 1, err)) < 0)
+		return error;
+	return yaml_emit_run(out, root, err);
 }
 
 int cl_yaml_reads_as_string(const char *s)
