@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "error.h"
 #include "util.h"
 #include "yaml.h"
+#include "yaml_internal.h"
 
 #define MAX (1u << 24)
 
@@ -752,6 +754,388 @@ static void test_yaml__where(void **state)
 	cl_ynode_free(built);
 }
 
+/* ---- fast paths against libyaml ----------------------------------- */
+
+static void assert_same_tree(const cl_ynode *a, const cl_ynode *b)
+{
+	size_t i, slots;
+
+	if (!a || !b) {
+		assert_ptr_equal(a, b);
+		return;
+	}
+	assert_int_equal(a->kind, b->kind);
+	assert_int_equal(a->line, b->line);
+	assert_int_equal(a->col, b->col);
+	assert_int_equal(a->n, b->n);
+	if (a->kind == CL_YNODE_SCALAR) {
+		assert_int_equal(a->plain, b->plain);
+		assert_int_equal(a->len, b->len);
+		assert_memory_equal(a->str, b->str, a->len);
+		return;
+	}
+	slots = a->kind == CL_YNODE_MAP ? 2 * a->n : a->n;
+	for (i = 0; i < slots; i++)
+		assert_same_tree(a->items[i], b->items[i]);
+}
+
+/*
+ * cl_yaml_parse and the libyaml path agree on len bytes of doc (code,
+ * message, tree); the fast parser took it iff want_fast (-1: either).
+ * Returns the fast parser's verdict.
+ */
+static int diff_parse_n(const char *doc, size_t len, int want_fast)
+{
+	cl_error e1 = CL_ERROR_INIT, e2 = CL_ERROR_INIT;
+	cl_ynode *ref = NULL, *pub = NULL, *fast = NULL;
+	int rc1, rc2, took;
+
+	rc1 = cl_yaml_parse_libyaml(&ref, "t.yaml", doc, len, MAX, &e1);
+	rc2 = cl_yaml_parse(&pub, "t.yaml", doc, len, MAX, &e2);
+	took = cl_yaml_fast_parse(&fast, doc, len);
+	if (want_fast >= 0 && took != want_fast)
+		print_error("fast parser %s:\n%.*s\n", took ? "took" : "refused",
+			    (int)len, doc);
+	if (want_fast >= 0)
+		assert_int_equal(took, want_fast);
+	assert_int_equal(rc1, rc2);
+	assert_string_equal(e1.msg, e2.msg);
+	assert_same_tree(ref, pub);
+	if (took) {
+		assert_int_equal(rc1, 0);
+		assert_same_tree(ref, fast);
+	}
+	cl_ynode_free(ref);
+	cl_ynode_free(pub);
+	cl_ynode_free(fast);
+	return took;
+}
+
+static int diff_parse(const char *doc, int want_fast)
+{
+	return diff_parse_n(doc, strlen(doc), want_fast);
+}
+
+/*
+ * cl_yaml_emit and the libyaml emitter write the same bytes (or fail
+ * alike); the fast emitter took root iff want_fast (-1: either) and then
+ * wrote them too.  The output parses alike on both paths.
+ */
+static void diff_emit(const cl_ynode *root, int want_fast)
+{
+	cl_buf ref = CL_BUF_INIT, pub = CL_BUF_INIT, fast = CL_BUF_INIT;
+	cl_error e1 = CL_ERROR_INIT, e2 = CL_ERROR_INIT;
+	int rc1 = cl_yaml_emit_libyaml(&ref, root, &e1);
+	int rc2 = cl_yaml_emit(&pub, root, &e2);
+	int took = cl_yaml_fast_emit(&fast, root);
+
+	if (want_fast >= 0 && took != want_fast)
+		print_error("fast emitter %s; libyaml wrote:\n%s\n",
+			    took ? "took" : "refused", ref.ptr);
+	if (want_fast >= 0)
+		assert_int_equal(took, want_fast);
+	assert_int_equal(rc1, rc2);
+	assert_string_equal(e1.msg, e2.msg);
+	assert_string_equal(ref.ptr, pub.ptr);
+	if (took)
+		assert_string_equal(ref.ptr, fast.ptr);
+	else
+		assert_int_equal(fast.size, 0);
+	if (rc1 == 0)
+		diff_parse_n(ref.ptr, ref.size, -1);
+	cl_buf_release(&ref);
+	cl_buf_release(&pub);
+	cl_buf_release(&fast);
+}
+
+static const char fast_record[] =
+	"id: 2016H2/t09592\n"
+	"period: 2016H2\n"
+	"talent: t09592\n"
+	"state: pending-township\n"
+	"level: township\n"
+	"workflow: weishan-three-level@1\n"
+	"round: 1\n"
+	"since: '2017-06-01T08:02:40Z'\n"
+	"fields:\n"
+	"  summary: 'Served c116-t06-04 in 2016H2: visited households, joined branch meetings and followed up the village needs list.'\n"
+	"  days_in_village: 124\n"
+	"  needs:\n"
+	"  - c116-n079\n"
+	"  - c116-n080\n"
+	"  achievements: |\n"
+	"    Visited all 96 households;\n"
+	"\n"
+	"      followed up both needs, it's \"done\" # really.\n"
+	"  notes: |-\n"
+	"    no final break\n"
+	"    \xe4\xb8\xad\xe6\x96\x87 caf\xc3\xa9\n"
+	"approvals:\n"
+	"- level: village\n"
+	"  actor: v-c116-t06-04\n"
+	"  grade: excellent\n"
+	"  at: '2017-06-01T08:02:40Z'\n"
+	"trail:\n"
+	"- action: reject\n"
+	"  actor: v-c116-t06-04\n"
+	"  from: pending-village\n"
+	"  to: returned\n"
+	"  comment: |-\n"
+	"    Please list the households.\n"
+	"    And the needs.\n"
+	"  at: '2016-12-01T10:39:52Z'\n"
+	"- action: submit\n"
+	"  actor: t09592\n"
+	"  comment: 'it''s: done'\n"
+	"  empty: ''\n"
+	"  none: {}\n"
+	"  list: []\n"
+	"  at: '2016-12-01T10:39:52Z'\n";
+
+static void test_yaml__fast_paths_match_libyaml_on_a_record(void **state)
+{
+	cl_ynode *root;
+
+	(void)state;
+	diff_parse(fast_record, 1);
+	root = parse_ok(fast_record);
+	diff_emit(root, 1);
+	cl_ynode_free(root);
+}
+
+static void test_yaml__fast_parse_matches_libyaml_on_shapes(void **state)
+{
+	static const char *const docs[] = {
+		"a: 1\n",
+		"- a\n- b\n",
+		"- - a\n  - b\n- c\n",
+		"- a: 1\n  b:\n  - x\n  - y: 2\n    z: 3\n- []\n- {}\n",
+		"a:\n  b:\n    c: d\n  e: f\ng: h\n",
+		"a:\n    - x\n    - y\nb: 2\n",
+		"a:\n   b: 1\n",
+		"  a: 1\n  b: 2\n",
+		"k: a:b\nl: a#b\nm: a - b, [c] {d}\nn: ~\no: caf\xc3\xa9\n",
+		"k: \xf0\x9f\x98\x80 emoji\n",
+		"k: '  spaces  '\nl: ''''\nm: '#x'\n",
+		"- |\n  lit\n- |-\n  lit\n",
+		"a:\n- |\n  x\n\n  y\n",
+		"k: |\n      deep\n        more\n",
+		"key_1.x/y-z: v\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		diff_parse(docs[i], 1);
+}
+
+/* Documents outside the subset: the fallback answers, the same way. */
+static void test_yaml__fast_parse_refuses_the_unusual(void **state)
+{
+	static const char *const docs[] = {
+		"a: 1", /* no final break */
+		"# comment\na: 1\n", "a: 1 # comment\n", "a: 1\n\nb: 2\n",
+		"a: 1\r\n", "a:\t1\n", "a: \"q\"\n", "a: [1, 2]\n", "a: {b: 1}\n",
+		"a: &x 1\nb: *x\n", "a: !t 1\n", "<<: {a: 1}\n", "a: 1\na: 2\n",
+		"'a': 1\n", "a:\n", "a: 1\nb:\n", "- \n", "-\n  a\n",
+		"a: b\n  c\n", "a: b \n", "a:  b\n", "--- \na: 1\n", "---\na: 1\n",
+		"a: 1\n...\n", "a: 1\n---\nb: 2\n", "\xef\xbb\xbf" "a: 1\n",
+		"a: \xc2\x85\n", "a: \xe2\x80\xa8x\n", "a: \x7f\n", "a: \x01\n",
+		"a: \xff\n", "a: 'x\n  y'\n", "a: |+\n  x\n\n", "a: |2\n   x\n",
+		"a: |\n\n  x\n", "a: |\n  x\n\n", "a: |\n  x\n   \n  y\n",
+		"a: |\nx\n", "a: >\n  x\n", "- a\nb: 1\n", "a: 1\n- b\n",
+		"a: 1\n b: 2\n", "? a\n: 1\n", "a: -1\n", "a: :x\n", "a: ?x\n",
+		"a: 'x' \n", "a: 'x'y\n", "a: %x\n", "a: @x\n", "a: `x\n",
+		"a\xc3\xa9: 1\n", "a : 1\n", "a: 1\n  \n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		diff_parse(docs[i], 0);
+	diff_parse_n("a: 1\n\0", 6, 0);
+	diff_parse_n("a: x\0y\n", 7, 0);
+}
+
+/* 32 nested collections are taken, 33 left to the libyaml path's error. */
+static void test_yaml__fast_parse_depth_limit(void **state)
+{
+	cl_buf doc = CL_BUF_INIT;
+	int d, i;
+
+	(void)state;
+	for (d = CL_YAML_MAX_DEPTH; d <= CL_YAML_MAX_DEPTH + 1; d++) {
+		cl_buf_clear(&doc);
+		for (i = 0; i < d; i++)
+			cl_buf_printf(&doc, "%*sk:%s", 2 * i, "", i + 1 < d ? "\n" : " v\n");
+		diff_parse(doc.ptr, d <= CL_YAML_MAX_DEPTH);
+		cl_buf_clear(&doc);
+		for (i = 0; i < d; i++)
+			cl_buf_puts(&doc, "- ");
+		cl_buf_puts(&doc, "v\n");
+		diff_parse(doc.ptr, d <= CL_YAML_MAX_DEPTH);
+	}
+	/* a map past the fast parser's size goes to libyaml, which agrees */
+	cl_buf_clear(&doc);
+	for (i = 0; i < 70; i++)
+		cl_buf_printf(&doc, "k%d: v\n", i);
+	diff_parse(doc.ptr, 0);
+	cl_buf_puts(&doc, "k3: again\n");
+	diff_parse(doc.ptr, 0);
+	cl_buf_release(&doc);
+}
+
+/* Every kind of string, as a string, as a plain scalar, an item, a key. */
+static void test_yaml__fast_emit_matches_libyaml_on_strings(void **state)
+{
+	static const char *const strs[] = {
+		"", "x", "123", "0x1f", "1.5", "-1", "+1", ".inf", "true", "True",
+		"no", "y", "~", "null", "=", "<<", "2017-06-01T08:02:40Z",
+		"2016H2/t09592", "a: b", "a:b", "a:", ":", "a #b", "a#b", "#x",
+		"- x", "-x", "-", "--", "---", "---x", "...", "? x", "?x", ",x",
+		"[x]", "{x}", "a,b[c]{d}", "&x", "*x", "!x", "|", ">", "'", "\"",
+		"it's", "'q'", "a\"b", "\\", "%x", "@x", "`x", " lead", "trail ",
+		"in  side", "caf\xc3\xa9", "\xe4\xb8\xad\xe6\x96\x87",
+		"\xc2\xa0nbsp", "\xee\x80\x80", "\xef\xbf\xbd", "\xf0\x9f\x98\x80",
+		"\xe2\x80\xa8", "\xef\xbb\xbf", "tab\there", "multi\nline\n",
+		"multi\nline", "a\n\nb\n", "x\n\n", "\n", "\nlead", " \nx",
+		"a \nb", "a\n b", "a\n b\n", "a\n\n", "#\n# x\n", "'\n'",
+		"a: b\nc: d\n", "- x\n- y", "trail \n",
+	};
+	char longs[3000];
+	size_t i;
+
+	(void)state;
+	memset(longs, 'w', sizeof(longs) - 1);
+	for (i = 5; i < sizeof(longs) - 1; i += 7)
+		longs[i] = ' ';
+	longs[sizeof(longs) - 1] = '\0';
+	for (i = 0; i <= sizeof(strs) / sizeof(strs[0]); i++) {
+		const char *s = i < sizeof(strs) / sizeof(strs[0]) ? strs[i] : longs;
+		cl_ynode *map = cl_ynode_new_map(), *seq = cl_ynode_new_seq();
+		cl_ynode *inner = cl_ynode_new_map();
+
+		cl_ynode_set(map, "str", cl_ynode_new_str(s));
+		cl_ynode_set(map, "plain", cl_ynode_new_plain(s));
+		cl_ynode_push(seq, cl_ynode_new_str(s));
+		cl_ynode_set(inner, "in", cl_ynode_new_str(s));
+		cl_ynode_push(seq, inner);
+		cl_ynode_set(map, "seq", seq);
+		diff_emit(map, -1);
+		if (!strchr(s, '\n') && strcmp(s, "str") && strlen(s) <= 128) {
+			cl_ynode *keyed = cl_ynode_new_map();
+
+			cl_ynode_set(keyed, s, cl_ynode_new_str("v"));
+			diff_emit(keyed, -1);
+			cl_ynode_free(keyed);
+		}
+		cl_ynode_free(map);
+	}
+}
+
+/* What the fast emitter is sure of, and what it leaves to libyaml. */
+static void test_yaml__fast_emit_takes_and_refuses(void **state)
+{
+	static const char *const taken[] = {
+		"", "123", "a: b", "it's", "caf\xc3\xa9", "multi\nline\n",
+		"multi\nline", "a\n\nb",
+	};
+	static const char *const refused[] = {
+		"\xf0\x9f\x98\x80", "tab\there", "x\n\n", "\nlead", " \nx",
+		"a \nb", "trail \n",
+	};
+	cl_ynode *root, *deep, *n;
+	size_t i;
+	int d;
+
+	(void)state;
+	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		root = cl_ynode_new_map();
+		cl_ynode_set(root, "k", cl_ynode_new_str(taken[i]));
+		diff_emit(root, 1);
+		cl_ynode_free(root);
+	}
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		root = cl_ynode_new_map();
+		cl_ynode_set(root, "k", cl_ynode_new_str(refused[i]));
+		diff_emit(root, 0);
+		cl_ynode_free(root);
+	}
+	/* not collections, or empty: left to libyaml */
+	root = cl_ynode_new_str("x");
+	diff_emit(root, 0);
+	cl_ynode_free(root);
+	root = cl_ynode_new_map();
+	diff_emit(root, 0);
+	/* what the checks refuse: a duplicate key, "<<", a control character */
+	cl_ynode_set(root, "a", cl_ynode_new_str("1"));
+	cl_ynode_set(root, "a", cl_ynode_new_str("2"));
+	diff_emit(root, 0);
+	cl_ynode_free(root);
+	root = cl_ynode_new_map();
+	cl_ynode_set(root, "<<", cl_ynode_new_str("1"));
+	diff_emit(root, 0);
+	cl_ynode_free(root);
+	root = cl_ynode_new_map();
+	cl_ynode_set(root, "a", cl_ynode_new_str("\x01"));
+	diff_emit(root, 0);
+	cl_ynode_free(root);
+	/* 32 levels are taken, 33 refused by the checks */
+	for (d = CL_YAML_MAX_DEPTH; d <= CL_YAML_MAX_DEPTH + 1; d++) {
+		deep = cl_ynode_new_str("v");
+		for (i = 0; i < (size_t)d; i++) {
+			n = i % 2 ? cl_ynode_new_seq() : cl_ynode_new_map();
+			if (i % 2)
+				cl_ynode_push(n, deep);
+			else
+				cl_ynode_set(n, "k", deep);
+			deep = n;
+		}
+		diff_emit(deep, d <= CL_YAML_MAX_DEPTH);
+		cl_ynode_free(deep);
+	}
+}
+
+/* Both paths on every file of dir: parse, and emit what parsed. */
+static void diff_dir(const char *dir)
+{
+	struct dirent **list;
+	char path[4096];
+	int n, i;
+
+	n = scandir(dir, &list, NULL, alphasort);
+	assert_true(n > 2);
+	for (i = 0; i < n; i++) {
+		cl_buf text = CL_BUF_INIT;
+		cl_error err = CL_ERROR_INIT;
+		cl_ynode *root = NULL;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		if (list[i]->d_name[0] != '.' &&
+		    cl_buf_read_file(&text, path, MAX, &err) == 0) {
+			diff_parse_n(text.ptr, text.size, -1);
+			if (cl_yaml_parse_libyaml(&root, "t.yaml", text.ptr, text.size,
+						  MAX, &err) == 0 && root)
+				diff_emit(root, -1);
+		}
+		cl_ynode_free(root);
+		cl_buf_release(&text);
+		free(list[i]);
+	}
+	free(list);
+}
+
+/* The sample's logs, and the YAML files of the fuzz corpora (among them
+ * the records of sample homes' histories, and hostile variants). */
+static void test_yaml__fast_paths_match_libyaml_on_sample_files(void **state)
+{
+	(void)state;
+	diff_dir(CL_SOURCE_ROOT "/records/sample/logs");
+	diff_dir(CL_SOURCE_ROOT "/tests/fuzz/corpus/record");
+	diff_dir(CL_SOURCE_ROOT "/tests/fuzz/corpus/yaml_fast");
+	diff_dir(CL_SOURCE_ROOT "/tests/fuzz/corpus/worklog");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +1172,13 @@ int main(void)
 		cmocka_unit_test(test_yaml__builders_dup_and_free),
 		cmocka_unit_test(test_yaml__dup_keeps_positions),
 		cmocka_unit_test(test_yaml__where),
+		cmocka_unit_test(test_yaml__fast_paths_match_libyaml_on_a_record),
+		cmocka_unit_test(test_yaml__fast_parse_matches_libyaml_on_shapes),
+		cmocka_unit_test(test_yaml__fast_parse_refuses_the_unusual),
+		cmocka_unit_test(test_yaml__fast_parse_depth_limit),
+		cmocka_unit_test(test_yaml__fast_emit_matches_libyaml_on_strings),
+		cmocka_unit_test(test_yaml__fast_emit_takes_and_refuses),
+		cmocka_unit_test(test_yaml__fast_paths_match_libyaml_on_sample_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
