@@ -39,6 +39,7 @@
  */
 #define _GNU_SOURCE /* syncfs */
 #include "store.h"
+#include "packfile.h"
 #include "util.h"
 
 #include <assert.h>
@@ -224,11 +225,16 @@ static int store_check_path(const char *path, cl_error *err)
 /* libgit2's global options; they must be set before a repository opens. */
 #define STORE_TREE_CACHE_MAX (64 << 10)
 
+/* Whether writes are fsynced (CHAINLOG_FSYNC=0 and batch --group turn it
+ * off); what libgit2 was told, for the writes it does not make. */
+static int store_durable = 1;
+
 static int store_setup(cl_error *err)
 {
 	const char *fsync_env = getenv("CHAINLOG_FSYNC");
 	int durable = !(fsync_env && strcmp(fsync_env, "0") == 0);
 
+	store_durable = durable;
 	if (git_libgit2_init() < 0)
 		return store_fail(err, CL_ESTORE, "cannot initialize libgit2");
 	/*
@@ -817,7 +823,10 @@ done:
 
 int cl_store_set_durable(int on)
 {
-	return git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, on) < 0 ? CL_ESTORE : 0;
+	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, on) < 0)
+		return CL_ESTORE;
+	store_durable = on;
+	return 0;
 }
 
 int cl_store_sync(cl_store *st, cl_error *err)
@@ -1568,8 +1577,48 @@ int cl_store_group_begin(cl_store *st, cl_error *err)
 	return 0;
 }
 
-/* Writes objects ids as one pack (durable when fsync is on); name gets
- * the pack's name. */
+/*
+ * Writes the group's new objects (in memory) as one pack with our own
+ * writer (packfile.h: no indexer pass, no delta search, which were most
+ * of a durable transition's time).  name gets the pack's name.
+ */
+static int store_write_group_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
+				  const git_oid *ids, size_t n, cl_error *err)
+{
+	cl_pack_object *objs = cl_xcalloc(n ? n : 1, sizeof(*objs));
+	git_odb_object **raw = cl_xcalloc(n ? n : 1, sizeof(*raw));
+	cl_buf dir = CL_BUF_INIT;
+	git_odb *odb = NULL;
+	size_t i;
+	int error = 0;
+
+	if (git_repository_odb(&odb, st->repo) < 0)
+		error = store_fail(err, CL_ESTORE, "cannot open the object database");
+	for (i = 0; i < n && !error; i++) {
+		if (git_odb_read(&raw[i], odb, &ids[i]) < 0) {
+			error = store_fail(err, CL_ESTORE, "cannot read a new object back");
+			break;
+		}
+		memcpy(objs[i].id, ids[i].id, sizeof(objs[i].id));
+		objs[i].type = (int)git_odb_object_type(raw[i]);
+		objs[i].data = git_odb_object_data(raw[i]);
+		objs[i].len = git_odb_object_size(raw[i]);
+	}
+	cl_buf_printf(&dir, "%sobjects/pack", git_repository_path(st->repo));
+	if (!error)
+		error = cl_pack_write(name, dir.ptr, objs, n, store_durable, err);
+	for (i = 0; i < n; i++)
+		git_odb_object_free(raw[i]);
+	free(raw);
+	free(objs);
+	git_odb_free(odb);
+	cl_buf_release(&dir);
+	return error;
+}
+
+/* Writes objects ids as one pack with libgit2's packbuilder (durable when
+ * fsync is on): the fold, which gains from its deltas and may meet an
+ * object twice.  name gets the pack's name. */
 static int store_write_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
 			    const git_oid *ids, size_t n, cl_error *err)
 {
@@ -1655,8 +1704,8 @@ int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err)
 		goto done;
 	/* no new object: all were on disk already (e.g. the pack of a group
 	 * that died before moving the branch) */
-	if (g->mem->n && (error = store_write_pack(pack, st, g->mem->ids, g->mem->n,
-						   err)) < 0)
+	if (g->mem->n && (error = store_write_group_pack(pack, st, g->mem->ids, g->mem->n,
+							 err)) < 0)
 		goto done;
 	cl_fault("group-after-pack");
 	error = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, &g->tip, 1,

@@ -1,0 +1,206 @@
+/*
+ * test_packfile.c - unit tests for the pack writer (engine/packfile.c).
+ *
+ * What it writes is checked by stock git: `git verify-pack` recomputes
+ * every checksum, CRC and object id, and `git cat-file` reads the objects
+ * back through the index.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "packfile.h"
+#include "util.h"
+
+struct fixture {
+	char dir[64];    /* a bare repository made by git init */
+	char cmd[1024];  /* scratch for system() */
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = cl_xcalloc(1, sizeof(*fx));
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/chainlog-pack-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->cmd, sizeof(fx->cmd), "git init -q --bare '%s/repo.git'", fx->dir);
+	assert_int_equal(system(fx->cmd), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	snprintf(fx->cmd, sizeof(fx->cmd), "rm -rf '%s'", fx->dir);
+	assert_int_equal(system(fx->cmd), 0);
+	free(fx);
+	return 0;
+}
+
+/* obj's id: SHA-1 of "<type> <len>\0" and the data, as git computes it. */
+static void object(cl_pack_object *obj, int type, const void *data, size_t len)
+{
+	static const char *const names[] = { "", "commit", "tree", "blob", "tag" };
+	cl_buf hdr = CL_BUF_INIT;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+
+	cl_buf_printf(&hdr, "%s %zu", names[type], len);
+	assert_non_null(ctx);
+	assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha1(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, hdr.ptr, hdr.size + 1), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, data, len), 1);
+	assert_int_equal(EVP_DigestFinal_ex(ctx, obj->id, &n), 1);
+	EVP_MD_CTX_free(ctx);
+	obj->type = type;
+	obj->data = data;
+	obj->len = len;
+	cl_buf_release(&hdr);
+}
+
+static void hex(char out[41], const unsigned char id[20])
+{
+	int i;
+
+	for (i = 0; i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+/* Runs cmd (printf-style) and returns its first output line. */
+static char *run(struct fixture *fx, const char *fmt, ...)
+{
+	char line[4096] = "";
+	va_list ap;
+	FILE *p;
+
+	va_start(ap, fmt);
+	vsnprintf(fx->cmd, sizeof(fx->cmd), fmt, ap);
+	va_end(ap);
+	p = popen(fx->cmd, "r");
+	assert_non_null(p);
+	if (!fgets(line, sizeof(line), p))
+		line[0] = '\0';
+	pclose(p);
+	line[strcspn(line, "\n")] = '\0';
+	return cl_xstrdup(line);
+}
+
+static void test_packfile__git_reads_what_it_writes(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_pack_object objs[4];
+	char name[41], id[41], cid[41], bid[41], tree[64], commit[512];
+	char *big = cl_xmalloc(300000), *out;
+	static const char blob[] = "id: 2022H2/t001\nstate: pending-village\n";
+	cl_buf path = CL_BUF_INIT;
+	size_t i, tlen;
+	int clen;
+
+	for (i = 0; i < 300000; i++) /* compresses, and takes a long size header */
+		big[i] = (char)('a' + (i * 7 + i / 13) % 26);
+	object(&objs[0], 3, blob, strlen(blob));
+	/* a tree naming the blob: "100644 t001.yaml\0" and the raw id */
+	tlen = (size_t)snprintf(tree, sizeof(tree), "100644 t001.yaml") + 1;
+	memcpy(tree + tlen, objs[0].id, 20);
+	tlen += 20;
+	object(&objs[1], 2, tree, tlen);
+	hex(id, objs[1].id);
+	clen = snprintf(commit, sizeof(commit),
+			"tree %s\nauthor A <a> 1672531200 +0000\ncommitter A <a> 1672531200 +0000\n"
+			"\nsubmit 2022H2/t001\n", id);
+	object(&objs[2], 1, commit, (size_t)clen);
+	object(&objs[3], 3, big, 300000);
+	hex(cid, objs[2].id); /* the writer sorts objs by id */
+	hex(bid, objs[3].id);
+
+	assert_int_equal(cl_pack_write(name, "", objs, 0, 1, &err), CL_EINTERNAL);
+	cl_buf_printf(&path, "%s/repo.git/objects/pack", fx->dir);
+	if (cl_pack_write(name, path.ptr, objs, 4, 1, &err) < 0)
+		fail_msg("write: %s", err.msg);
+	assert_int_equal(strlen(name), 40);
+
+	/* every checksum, CRC and id recomputed by git */
+	snprintf(fx->cmd, sizeof(fx->cmd), "git verify-pack '%s/pack-%s.idx' >/dev/null",
+		 path.ptr, name);
+	assert_int_equal(system(fx->cmd), 0);
+	/* and the objects read back through the index */
+	out = run(fx, "git --git-dir='%s/repo.git' cat-file -p %s | tail -n 1", fx->dir, cid);
+	assert_string_equal(out, "submit 2022H2/t001");
+	free(out);
+	out = run(fx, "git --git-dir='%s/repo.git' cat-file -s %s", fx->dir, bid);
+	assert_string_equal(out, "300000");
+	free(out);
+	out = run(fx, "git --git-dir='%s/repo.git' fsck --strict >/dev/null 2>&1; echo $?",
+		  fx->dir);
+	assert_string_equal(out, "0");
+	free(out);
+	/* nothing else was left in the directory: one pack, one index */
+	out = run(fx, "ls '%s' | wc -l", path.ptr);
+	assert_string_equal(out, "2");
+	free(out);
+	cl_buf_release(&path);
+	free(big);
+}
+
+/* An object twice is a caller's bug: refused, and no file is written. */
+static void test_packfile__refuses_an_object_twice(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_pack_object objs[2];
+	cl_buf path = CL_BUF_INIT;
+	char name[41], *out;
+
+	object(&objs[0], 3, "x", 1);
+	object(&objs[1], 3, "x", 1);
+	cl_buf_printf(&path, "%s/repo.git/objects/pack", fx->dir);
+	assert_int_equal(cl_pack_write(name, path.ptr, objs, 2, 0, &err), CL_EINTERNAL);
+	assert_string_equal(err.msg, "an object twice in one pack");
+	out = run(fx, "ls '%s' | wc -l", path.ptr);
+	assert_string_equal(out, "0");
+	free(out);
+	cl_buf_release(&path);
+}
+
+/* A directory it cannot write in: an error naming it, nothing left. */
+static void test_packfile__reports_an_unwritable_directory(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_pack_object obj;
+	cl_buf path = CL_BUF_INIT;
+	char name[41];
+
+	object(&obj, 3, "x", 1);
+	cl_buf_printf(&path, "%s/no-such-dir", fx->dir);
+	assert_int_equal(cl_pack_write(name, path.ptr, &obj, 1, 0, &err), CL_ESTORE);
+	assert_non_null(strstr(err.msg, "cannot write a pack in"));
+	assert_non_null(strstr(err.msg, "no-such-dir"));
+	cl_buf_release(&path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(test_packfile__##name, setup, teardown)
+		T(git_reads_what_it_writes),
+		T(refuses_an_object_twice),
+		T(reports_an_unwritable_directory),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
