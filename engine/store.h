@@ -253,12 +253,17 @@ int cl_store_advance(cl_store *st, const cl_oid *from, const cl_oid *to,
  * begin), each durable when fsync is on; *moved is 1 when the branch moved.
  * A group that fails, or a crash before end, leaves the branch where it
  * was: none of the group's commits happened.  The writer lock is held from
- * begin to end, so keep groups short.  Packs accumulate (one per group);
- * `git repack` or `git gc` on the history folds them.
+ * begin to end, so keep groups short.  Each group writes one small pack;
+ * every 16 a process wrote are folded into one (at the end of the 16th
+ * group, or, after cl_store_fold_later(st, 1), when the caller calls
+ * cl_store_maintain(), e.g. once it has answered).  `git repack` or
+ * `git gc` on the history packs the rest.
  */
 int cl_store_group_begin(cl_store *st, cl_error *err);
 int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err);
 int cl_store_grouped(const cl_store *st); /* a group is open */
+void cl_store_fold_later(cl_store *st, int on);
+void cl_store_maintain(cl_store *st); /* outside a group; may take a while */
 
 /* ---- for fast reads, which answer from the index without libgit2 */
 

@@ -294,6 +294,7 @@ static size_t batch_group(batch_in *in, batch_slot *slots, size_t group, size_t 
 		slots[i].state = NULL;
 	}
 	fflush(stdout);
+	cl_store_maintain(cl_home_store(h)); /* once the group is answered */
 	return n;
 }
 
@@ -319,6 +320,7 @@ int cmd_batch(cli_ctx *ctx)
 	}
 	if (cli_open(&h, ctx, &err) < 0)
 		return cli_fail(&err);
+	cl_store_fold_later(cl_home_store(h), 1); /* after each group's answers */
 	slots = cl_xcalloc(group, sizeof(*slots));
 	for (i = 0; i < group; i++)
 		cl_buf_init(&slots[i].b.id);

@@ -368,6 +368,8 @@ int cli_server_run(cl_home *h, const char *home)
 	sigaction(SIGTERM, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "chainlog serve: serving %s on %s\n", home, sa.sun_path);
+	/* folding small packs waits until a request is answered */
+	cl_store_fold_later(cl_home_store(h), 1);
 	while (!server_stop) {
 		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
@@ -378,6 +380,7 @@ int cli_server_run(cl_home *h, const char *home)
 		}
 		server_one(h, c);
 		close(c);
+		cl_store_maintain(cl_home_store(h));
 	}
 	unlink(sa.sun_path);
 	close(fd);

@@ -13,6 +13,9 @@ SERVER_PID=""
 # start_server: runs `chainlog serve` on $HOME_DIR, its stderr in
 # $T/serve.log, and waits for its socket.
 start_server() {
+	# gone first: the redirection below happens in the child, and until
+	# then an earlier server's log would pass for this one's
+	rm -f "$T/serve.log"
 	# shellcheck disable=SC2086 # CHAINLOG_WRAP is a command prefix
 	$CHAINLOG_WRAP "$CHAINLOG" -C "$HOME_DIR" serve 2>"$T/serve.log" &
 	SERVER_PID=$!
