@@ -987,10 +987,10 @@ static void index_query_sql(cl_buf *sql, unsigned mask)
 		unsigned bit;     /* filter that adds this condition */
 		const char *cond; /* the condition, values bound by name */
 	} where[] = {
-		/* an id starts with its period and '/': the range lets
-		 * sqlite read the rows in id order off the primary key */
-		{ IX_Q_PERIOD, "r.id > :period || '/' AND r.id < :period || '0'"
-		  " AND +r.period = :period" },
+		/* an id starts with its period and '/' (a put refuses any
+		 * other), so the range is exactly the period's rows, read in
+		 * id order off the primary key; '0' follows '/' */
+		{ IX_Q_PERIOD, "r.id > :period || '/' AND r.id < :period || '0'" },
 		{ IX_Q_STATE, "r.state = :state" },
 		{ IX_Q_TALENT, "r.talent = :talent" },
 		{ IX_Q_IN_FLIGHT,
