@@ -15,7 +15,9 @@
  *
  *   meson setup BUILD --buildtype=release && ninja -C BUILD
  *   cc -O2 -Iengine bench/yaml.c BUILD/engine/libchainlog-engine.a \
- *       $(pkg-config --cflags --libs yaml-0.1 sqlite3 libgit2) -o yaml-bench
+ *       $(pkg-config --cflags --libs yaml-0.1 sqlite3 libgit2 zlib libcrypto) \
+ *       -o yaml-bench
+ *   ./yaml-bench -n 21 DIR-OF-RECORD-FILES
  *
  * Realistic inputs: the record blobs of a home's history, e.g. after
  * records/sample/demo-cycle.sh CHAINLOG HOME, every blob under records/
