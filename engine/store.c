@@ -1126,14 +1126,27 @@ done:
 
 /* ---- comparing along one path ---------------------------------------- */
 
+/*
+ * The cursor reads trees as raw objects and compares their bytes rather
+ * than having libgit2 parse them into entries: a tree is a run of entries
+ * "<octal mode> <name>\0<20-byte id>" sorted by name, so two trees have
+ * the same entries apart from the one named N exactly when the bytes
+ * before N's entry and the bytes after it are the same.  verify asks this
+ * of four trees a commit (root, records/, the period, the shard); parsing
+ * the 256-entry period directory each time was a third of its walk.
+ * Anything not plainly well formed is reported as "not only this path",
+ * which sends the caller to cl_store_diff() and libgit2's own parser.
+ */
+
 /* Deeper paths are left to cl_store_diff(); records are 4 levels down. */
 #define STORE_CURSOR_DEPTH 16
 
 struct cl_store_cursor {
-	cl_store *st;                         /* the store it reads */
-	git_tree *trees[STORE_CURSOR_DEPTH];  /* new side of the last call,
-					       * root first, by depth */
-	size_t n;                             /* trees held */
+	cl_store *st;                              /* the store it reads */
+	git_odb *odb;                              /* its object database */
+	git_odb_object *trees[STORE_CURSOR_DEPTH]; /* new side of the last call,
+						    * root first, by depth */
+	size_t n;                                  /* trees held */
 };
 
 void cl_store_cursor_new(cl_store_cursor **out, cl_store *st)
@@ -1141,12 +1154,14 @@ void cl_store_cursor_new(cl_store_cursor **out, cl_store *st)
 	assert(st);
 	*out = cl_xcalloc(1, sizeof(**out));
 	(*out)->st = st;
+	if (git_repository_odb(&(*out)->odb, st->repo) < 0)
+		(*out)->odb = NULL; /* reported by the first read */
 }
 
 static void store_cursor_drop(cl_store_cursor *cur)
 {
 	while (cur->n)
-		git_tree_free(cur->trees[--cur->n]);
+		git_odb_object_free(cur->trees[--cur->n]);
 }
 
 void cl_store_cursor_free(cl_store_cursor *cur)
@@ -1154,133 +1169,197 @@ void cl_store_cursor_free(cl_store_cursor *cur)
 	if (!cur)
 		return;
 	store_cursor_drop(cur);
+	git_odb_free(cur->odb);
 	free(cur);
 }
 
-/* The tree id at depth: the one held when the ids match, else read. */
-static int store_cursor_tree(git_tree **out, cl_store_cursor *cur,
+/* The raw tree id at depth: the one held when the ids match, else read. */
+static int store_cursor_tree(git_odb_object **out, cl_store_cursor *cur,
 			     size_t depth, const git_oid *id, cl_error *err)
 {
-	git_tree *held = depth < cur->n ? cur->trees[depth] : NULL;
+	git_odb_object *held = depth < cur->n ? cur->trees[depth] : NULL;
+	char hex[CL_OID_HEXSZ + 1];
 
-	if (held && git_oid_equal(git_tree_id(held), id)) {
-		if (git_object_dup((git_object **)out, (git_object *)held) < 0)
-			return store_fail(err, CL_ESTORE, "cannot copy a tree");
-		return 0;
+	if (held && git_oid_equal(git_odb_object_id(held), id))
+		return git_odb_object_dup(out, held) < 0
+			       ? store_fail(err, CL_ESTORE, "cannot copy a tree")
+			       : 0;
+	if (cur->odb && git_odb_read(out, cur->odb, id) == 0) {
+		if (git_odb_object_type(*out) == GIT_OBJECT_TREE)
+			return 0;
+		git_odb_object_free(*out);
+		*out = NULL;
 	}
-	return store_tree_lookup(out, cur->st->repo, id, err);
+	git_oid_tostr(hex, sizeof(hex), id);
+	return store_fail(err, CL_ESTORE, "cannot read tree %s", hex);
 }
 
-static int store_entry_named(const git_tree_entry *e, const char *name,
-			     size_t len)
+/* One entry of a raw tree. */
+typedef struct store_raw_entry {
+	const char *start;  /* first byte of the entry */
+	const char *end;    /* one past its id */
+	const char *mode;   /* the octal mode, mode_len digits */
+	size_t mode_len;
+	const char *name;   /* the name, name_len bytes */
+	size_t name_len;
+	const unsigned char *id; /* 20 bytes */
+} store_raw_entry;
+
+/* Reads the entry at *p (before end) into e and moves *p past it; 0 at
+ * the end, -1 when the bytes are not an entry. */
+static int store_raw_next(store_raw_entry *e, const char **p, const char *end)
 {
-	const char *n = git_tree_entry_name(e);
+	const char *sp, *nul;
 
-	return strncmp(n, name, len) == 0 && n[len] == '\0';
-}
-
-/* Takes t's entry i into *named when it is the one named, and counts it;
- * 0 when a second entry has that name. */
-static int store_take_named(const git_tree_entry **named, size_t *i,
-			    const git_tree *t, size_t n, const char *name,
-			    size_t len)
-{
-	const git_tree_entry *e;
-
-	if (*i >= n || !store_entry_named(e = git_tree_entry_byindex(t, *i),
-					  name, len))
-		return 1;
-	if (*named)
+	if (*p == end)
 		return 0;
-	*named = e;
-	(*i)++;
+	sp = memchr(*p, ' ', (size_t)(end - *p));
+	if (!sp || sp == *p)
+		return -1;
+	nul = memchr(sp + 1, '\0', (size_t)(end - sp - 1));
+	if (!nul || nul == sp + 1 || (size_t)(end - nul - 1) < GIT_OID_RAWSZ)
+		return -1;
+	e->start = *p;
+	e->mode = *p;
+	e->mode_len = (size_t)(sp - *p);
+	e->name = sp + 1;
+	e->name_len = (size_t)(nul - sp - 1);
+	e->id = (const unsigned char *)nul + 1;
+	e->end = nul + 1 + GIT_OID_RAWSZ;
+	*p = e->end;
 	return 1;
 }
 
-/*
- * 1 when trees a (NULL: empty) and b have the same entries (name, id and
- * raw mode) apart from the one named name[0..len), which goes to *ea and
- * *eb (NULL when absent).  Both are sorted the same way, so equal entries
- * come in the same order.
- */
-static int store_same_but(const git_tree_entry **ea, const git_tree_entry **eb,
-			  const git_tree *a, const git_tree *b,
-			  const char *name, size_t len)
+static int store_raw_mode(const store_raw_entry *e, const char *mode)
 {
-	size_t i = 0, j = 0, na = a ? git_tree_entrycount(a) : 0;
-	size_t nb = git_tree_entrycount(b);
-	const git_tree_entry *x, *y;
-
-	*ea = *eb = NULL;
-	for (;;) {
-		if (!store_take_named(ea, &i, a, na, name, len) ||
-		    !store_take_named(eb, &j, b, nb, name, len))
-			return 0;
-		if (i == na || j == nb)
-			return i == na && j == nb;
-		x = git_tree_entry_byindex(a, i++);
-		y = git_tree_entry_byindex(b, j++);
-		if (strcmp(git_tree_entry_name(x), git_tree_entry_name(y)) ||
-		    !git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(y)) ||
-		    git_tree_entry_filemode_raw(x) != git_tree_entry_filemode_raw(y))
-			return 0;
-	}
+	return e->mode_len == strlen(mode) && !memcmp(e->mode, mode, e->mode_len);
 }
 
-static int store_is_file(const git_tree_entry *e)
+/* A regular file (not a link, not a directory). */
+static int store_raw_is_file(const store_raw_entry *e)
 {
-	return git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	       git_tree_entry_filemode(e) != GIT_FILEMODE_LINK;
+	return store_raw_mode(e, "100644") || store_raw_mode(e, "100755");
+}
+
+static int store_raw_is_dir(const store_raw_entry *e)
+{
+	return store_raw_mode(e, "40000");
+}
+
+/* Finds the entry named name[0..len) in the raw tree t (NULL: empty):
+ * *found is 1 and e is it, or 0 and e->start = e->end is where it would
+ * be.  -1 when t is not plainly well formed or has the name twice. */
+static int store_raw_find(store_raw_entry *e, int *found, git_odb_object *t,
+			  const char *name, size_t len)
+{
+	const char *p = t ? git_odb_object_data(t) : NULL;
+	const char *end = t ? p + git_odb_object_size(t) : NULL;
+	store_raw_entry x, next;
+	const char *q;
+	int rc;
+
+	*found = 0;
+	memset(e, 0, sizeof(*e));
+	e->start = e->end = p;
+	while ((rc = store_raw_next(&x, &p, end)) > 0) {
+		if (x.name_len == len && !memcmp(x.name, name, len)) {
+			q = p;
+			if (store_raw_next(&next, &q, end) > 0 && next.name_len == len &&
+			    !memcmp(next.name, name, len))
+				return -1; /* twice */
+			*e = x;
+			*found = 1;
+			return 0;
+		}
+		e->start = e->end = p;
+	}
+	/* not there: e->start at the end is as good a place as any, the
+	 * bytes around must simply agree */
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * 1 when raw trees a (NULL: empty) and b have the same entries, byte for
+ * byte, apart from the one named name[0..len); *fa and *fb say whether
+ * each has it, and ea and eb are the entries.
+ */
+static int store_raw_same_but(store_raw_entry *ea, int *fa, store_raw_entry *eb, int *fb,
+			      git_odb_object *a, git_odb_object *b, const char *name,
+			      size_t len)
+{
+	const char *pa, *pb;
+	size_t before_a, before_b, after_a, after_b;
+
+	if (store_raw_find(ea, fa, a, name, len) < 0 || store_raw_find(eb, fb, b, name, len) < 0)
+		return 0;
+	pa = a ? git_odb_object_data(a) : NULL;
+	pb = git_odb_object_data(b);
+	before_a = a ? (size_t)(ea->start - pa) : 0;
+	before_b = (size_t)(eb->start - pb);
+	after_a = a ? git_odb_object_size(a) - (size_t)(ea->end - pa) : 0;
+	after_b = git_odb_object_size(b) - (size_t)(eb->end - pb);
+	if (!*fa && a)
+		/* where name would go in a is where it is in b: the bytes
+		 * before it there */
+		before_a = before_b, after_a = git_odb_object_size(a) - before_b;
+	if (!*fb)
+		before_b = before_a, after_b = git_odb_object_size(b) - before_a;
+	if (before_a != before_b || after_a != after_b)
+		return 0;
+	return (!before_a || !memcmp(pa, pb, before_a)) &&
+	       (!after_a || !memcmp(pa + git_odb_object_size(a) - after_a,
+				    pb + git_odb_object_size(b) - after_b, after_a));
 }
 
 /* The leaf: sets out when the file at path is a changed or added file. */
-static void store_leaf_change(cl_store_path_change *out,
-			      const git_tree_entry *ea, const git_tree_entry *eb)
+static void store_leaf_change(cl_store_path_change *out, const store_raw_entry *ea, int fa,
+			      const store_raw_entry *eb, int fb)
 {
-	if (!eb || !store_is_file(eb) || (ea && !store_is_file(ea)))
+	if (!fb || !store_raw_is_file(eb) || (fa && !store_raw_is_file(ea)))
 		return;
-	if (ea && git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) &&
-	    git_tree_entry_filemode_raw(ea) == git_tree_entry_filemode_raw(eb))
+	if (fa && !memcmp(ea->id, eb->id, GIT_OID_RAWSZ) && ea->mode_len == eb->mode_len &&
+	    !memcmp(ea->mode, eb->mode, ea->mode_len))
 		return;
 	out->only = 1;
-	out->has_old = ea != NULL;
-	if (ea)
-		store_from_git(&out->old_blob, git_tree_entry_id(ea));
-	store_from_git(&out->new_blob, git_tree_entry_id(eb));
+	out->has_old = fa;
+	if (fa)
+		memcpy(out->old_blob.id, ea->id, GIT_OID_RAWSZ);
+	memcpy(out->new_blob.id, eb->id, GIT_OID_RAWSZ);
 }
 
 /*
  * Walks down path in a[] and b[] from depth 0 (read already), reading each
  * next level into a[] and b[] while only the entry on path differs.
  */
-static int store_cursor_walk(cl_store_cursor *cur, git_tree **a, git_tree **b,
-			     const char *path,
+static int store_cursor_walk(cl_store_cursor *cur, git_odb_object **a,
+			     git_odb_object **b, const char *path,
 			     cl_store_path_change *out, cl_error *err)
 {
-	const git_tree_entry *ea, *eb;
+	store_raw_entry ea, eb;
 	const char *name = path, *slash;
+	git_oid ida, idb;
 	size_t d, len;
-	int error = 0;
+	int fa, fb, error = 0;
 
 	for (d = 0; !error; d++, name = slash + 1) {
 		slash = strchr(name, '/');
 		len = slash ? (size_t)(slash - name) : strlen(name);
-		if (!store_same_but(&ea, &eb, a[d], b[d], name, len))
+		if (!store_raw_same_but(&ea, &fa, &eb, &fb, a[d], b[d], name, len))
 			return 0;
 		if (!slash) {
-			store_leaf_change(out, ea, eb);
+			store_leaf_change(out, &ea, fa, &eb, fb);
 			return 0;
 		}
-		if (d + 1 == STORE_CURSOR_DEPTH || !eb ||
-		    git_tree_entry_type(eb) != GIT_OBJECT_TREE ||
-		    (ea && (git_tree_entry_type(ea) != GIT_OBJECT_TREE ||
-			    git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)))))
+		if (d + 1 == STORE_CURSOR_DEPTH || !fb || !store_raw_is_dir(&eb) ||
+		    (fa && (!store_raw_is_dir(&ea) || !memcmp(ea.id, eb.id, GIT_OID_RAWSZ))))
 			return 0;
-		if (ea && (error = store_cursor_tree(&a[d + 1], cur, d + 1,
-						     git_tree_entry_id(ea), err)) < 0)
-			return error;
-		error = store_cursor_tree(&b[d + 1], cur, d + 1,
-					  git_tree_entry_id(eb), err);
+		if (fa) {
+			memcpy(ida.id, ea.id, GIT_OID_RAWSZ);
+			if ((error = store_cursor_tree(&a[d + 1], cur, d + 1, &ida, err)) < 0)
+				return error;
+		}
+		memcpy(idb.id, eb.id, GIT_OID_RAWSZ);
+		error = store_cursor_tree(&b[d + 1], cur, d + 1, &idb, err);
 	}
 	return error;
 }
@@ -1289,7 +1368,7 @@ int cl_store_cursor_change(cl_store_cursor *cur, const cl_oid *old_tree,
 			   const cl_oid *new_tree, const char *path,
 			   cl_store_path_change *out, cl_error *err)
 {
-	git_tree *a[STORE_CURSOR_DEPTH] = { 0 }, *b[STORE_CURSOR_DEPTH] = { 0 };
+	git_odb_object *a[STORE_CURSOR_DEPTH] = { 0 }, *b[STORE_CURSOR_DEPTH] = { 0 };
 	size_t i;
 	git_oid ida, idb;
 	int error;
@@ -1308,7 +1387,7 @@ done:
 	/* the new side is the next call's old side */
 	store_cursor_drop(cur);
 	for (i = 0; i < STORE_CURSOR_DEPTH; i++) {
-		git_tree_free(a[i]);
+		git_odb_object_free(a[i]);
 		if (b[i])
 			cur->trees[cur->n++] = b[i]; /* b[] has no gaps */
 	}
