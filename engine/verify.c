@@ -457,8 +457,8 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 		   size_t *checked, cl_error *err)
 {
 	verify_ctx c;
-	size_t cache = 0;
-	cl_oid tip;
+	size_t cache = 0, i;
+	cl_oid tip, *ids = NULL;
 	int error;
 
 	memset(&c, 0, sizeof(c));
@@ -467,7 +467,6 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 	c.payload = payload;
 	cl_buf_init(&c.got);
 	cl_home_no_cache(h);
-	cl_store_verify_hashes(1);
 	/* the cursor holds what is read again; the rest is read once */
 	if (cl_store_cache_limit(VERIFY_CACHE_BYTES, &cache) < 0)
 		return cl_error_set(err, CL_ESTORE, "cannot limit the object cache");
@@ -476,12 +475,22 @@ int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,
 	/* ... and so the walk runs with no cache at all */
 	if (!error && (error = cl_store_caching(0)) < 0)
 		cl_error_set(err, CL_ESTORE, "cannot turn the object cache off");
+	/* The chain is read first, for its order; then every object the
+	 * walk reads, those commits again included, is re-hashed, so a
+	 * tampered object fails however its parent link read. */
 	if (!error)
-		error = cl_store_walk_total(cl_home_store(h), NULL, &tip, &c.total,
-					    verify_one, &c, err);
+		error = cl_store_chain(&ids, &c.total, cl_home_store(h), NULL, &tip, err);
+	if (!error && cl_store_verify_hashes(1) < 0)
+		error = cl_error_set(err, CL_ESTORE, "cannot turn hash verification on");
+	for (i = 0; !error && i < c.total; i++)
+		error = verify_one(&ids[i], &c);
+	free(ids);
 	cl_store_caching(1);
 	cl_store_cursor_free(c.cursor);
 	cl_buf_release(&c.got);
+	/* The tip's records were each read, and hashed, by the walk, at the
+	 * commit that wrote them: no need to hash them again here. */
+	cl_store_verify_hashes(0);
 	if (!error)
 		verify_index(&c, &tip);
 	cl_store_cache_limit(cache, NULL);
