@@ -3,8 +3,9 @@
  *
  * Reads the record at the tip: from the index's copy of its YAML when the
  * index is at the tip (no libgit2 then), else from the tip's tree after
- * catching the index up; and resolves who may act on it now from the
- * configuration in force.
+ * catching the index up.  Who may act on it now and its due time come
+ * from the index's row (computed with the configuration in force); --json
+ * also types the log's fields, and so loads that configuration.
  */
 #include "commands.h"
 #include "util.h"
@@ -113,6 +114,7 @@ int cmd_show(cli_ctx *ctx)
 	const cl_config *cfg;
 	const cl_machine *m;
 	cl_error err = CL_ERROR_INIT;
+	cl_index_record row = { 0 };
 	cl_record *r = NULL;
 	cl_home *h = NULL;
 	const char **ids = NULL;
@@ -121,18 +123,30 @@ int cmd_show(cli_ctx *ctx)
 
 	if (cli_parse(ctx, cli_self("show"), opts, pos, 1, 1, &status) < 0)
 		return status;
-	if (cli_open_read(&h, ctx, &err) < 0 || cl_home_config(&cfg, &m, h, &err) < 0 ||
-	    cl_home_record(&r, h, pos[0], &err) < 0) {
+	if (cli_open_read(&h, ctx, &err) < 0 || cl_home_record(&r, h, pos[0], &err) < 0) {
+		status = cli_fail(&err);
+		goto done;
+	}
+	if (!json) {
+		/* who waits and the due time, as the index computed them with
+		 * the configuration at its head (the tip): the text needs no
+		 * configuration of its own */
+		if (cl_index_get(cl_home_index(h), r->id, &row, &err) < 0) {
+			status = cli_fail(&err);
+			goto done;
+		}
+		show_text(r, (const char **)row.waiting, row.nwaiting, row.due);
+		goto done;
+	}
+	if (cl_home_config(&cfg, &m, h, &err) < 0) {
 		status = cli_fail(&err);
 		goto done;
 	}
 	cl_transition_waiting(&ids, &n, cfg, m, r);
-	if (json)
-		show_json(r, cfg, ids, n, cl_workflow_due(cfg->workflow, r->level, r->since));
-	else
-		show_text(r, ids, n, cl_workflow_due(cfg->workflow, r->level, r->since));
+	show_json(r, cfg, ids, n, cl_workflow_due(cfg->workflow, r->level, r->since));
 done:
 	free(ids);
+	cl_index_record_release(&row);
 	cl_record_free(r);
 	cl_home_free(h);
 	return status;
