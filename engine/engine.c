@@ -827,10 +827,8 @@ static int engine_index_at_tip(cl_home *h, cl_error *err)
 		error = CL_ENOTFOUND;
 		goto done;
 	}
-	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0)
-		goto done;
-	cl_index_map_reads(h->index);
-	if ((error = cl_index_read_begin(h->index, err)) < 0 ||
+	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0 ||
+	    (error = cl_index_read_begin(h->index, err)) < 0 ||
 	    (error = cl_index_head(h->index, head, err)) < 0 ||
 	    (error = cl_store_peek_tip(git.ptr, &tip, err)) < 0)
 		goto done;

@@ -313,12 +313,6 @@ static int index_connect(cl_index *ix, cl_error *err)
 	return 0;
 }
 
-void cl_index_map_reads(cl_index *ix)
-{
-	/* best effort: without it sqlite reads with pread, as before */
-	sqlite3_exec(ix->db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
-}
-
 static int index_user_version(cl_index *ix, int *out, cl_error *err)
 {
 	sqlite3_stmt *st = NULL;

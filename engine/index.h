@@ -98,13 +98,6 @@ int cl_index_config(cl_index *ix, cl_buf *out, cl_error *err);
 int cl_index_read_begin(cl_index *ix, cl_error *err);
 void cl_index_read_end(cl_index *ix);
 
-/*
- * Has sqlite map the file for reading rather than copy pages in: for a
- * short read command it saves the copies; a long writer (catch-up,
- * reindex) must not, as every page it touches would stay in its RSS.
- */
-void cl_index_map_reads(cl_index *ix);
-
 /* Appends the stored YAML of record id to out; CL_ENOTFOUND when there is
  * no such record or none was stored for it. */
 int cl_index_record_yaml(cl_index *ix, const char *id, cl_buf *out,
