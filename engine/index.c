@@ -67,6 +67,9 @@ static const char index_schema_sql[] =
 	"CREATE INDEX records_period_state ON records (period, state);"
 	"CREATE INDEX records_state ON records (state);"
 	"CREATE INDEX records_talent ON records (talent);"
+	/* what a text list shows, in id order: a period's rows read from
+	 * about a third of the pages the table's rows take */
+	"CREATE INDEX records_list ON records (id, state, level, since, due);"
 	"CREATE TABLE waiting (record TEXT NOT NULL, person TEXT NOT NULL,"
 	" PRIMARY KEY (person, record)) WITHOUT ROWID;"
 	"CREATE INDEX waiting_record ON waiting (record, person);"
