@@ -1784,11 +1784,16 @@ int cl_store_group_begin(cl_store *st, cl_error *err)
  * writer (packfile.h: no indexer pass, no delta search, which were most
  * of a durable transition's time).  name gets the pack's name.
  */
+/* An object read back for the pack writer. */
+typedef struct store_raw_obj {
+	git_odb_object *obj;
+} store_raw_obj;
+
 static int store_write_group_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
 				  const git_oid *ids, size_t n, cl_error *err)
 {
 	cl_pack_object *objs = cl_xcalloc(n ? n : 1, sizeof(*objs));
-	git_odb_object **raw = cl_xcalloc(n ? n : 1, sizeof(*raw));
+	store_raw_obj *raw = cl_xcalloc(n ? n : 1, sizeof(*raw));
 	cl_buf dir = CL_BUF_INIT;
 	git_odb *odb = NULL;
 	size_t i;
@@ -1797,20 +1802,20 @@ static int store_write_group_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
 	if (git_repository_odb(&odb, st->repo) < 0)
 		error = store_fail(err, CL_ESTORE, "cannot open the object database");
 	for (i = 0; i < n && !error; i++) {
-		if (git_odb_read(&raw[i], odb, &ids[i]) < 0) {
+		if (git_odb_read(&raw[i].obj, odb, &ids[i]) < 0) {
 			error = store_fail(err, CL_ESTORE, "cannot read a new object back");
 			break;
 		}
 		memcpy(objs[i].id, ids[i].id, sizeof(objs[i].id));
-		objs[i].type = (int)git_odb_object_type(raw[i]);
-		objs[i].data = git_odb_object_data(raw[i]);
-		objs[i].len = git_odb_object_size(raw[i]);
+		objs[i].type = (int)git_odb_object_type(raw[i].obj);
+		objs[i].data = git_odb_object_data(raw[i].obj);
+		objs[i].len = git_odb_object_size(raw[i].obj);
 	}
 	cl_buf_printf(&dir, "%sobjects/pack", git_repository_path(st->repo));
 	if (!error)
 		error = cl_pack_write(name, dir.ptr, objs, n, store_durable, err);
 	for (i = 0; i < n; i++)
-		git_odb_object_free(raw[i]);
+		git_odb_object_free(raw[i].obj);
 	free(raw);
 	free(objs);
 	git_odb_free(odb);

@@ -21,14 +21,13 @@ typedef struct list_ctx {
  * of a list's own time.  The caller's line has room for every cell. */
 static char *list_cell(char *p, const char *s, size_t width)
 {
-	size_t len = strlen(s);
+	char *end = stpcpy(p, s);
+	size_t len = (size_t)(end - p);
 
-	memcpy(p, s, len);
-	p += len;
 	do
-		*p++ = ' ';
+		*end++ = ' ';
 	while (++len < width + 1);
-	return p;
+	return end;
 }
 
 static int list_row(const cl_index_record *r, void *payload)
@@ -47,10 +46,8 @@ static int list_row(const cl_index_record *r, void *payload)
 		p = list_cell(p, r->id, 24);
 		p = list_cell(p, r->state, 22);
 		p = list_cell(p, r->level ? r->level : "-", 12);
-		if (c->queue) {
-			memcpy(p, "due ", 4);
-			p += 4;
-		}
+		if (c->queue)
+			p = stpcpy(p, "due ");
 		p = stpcpy(p, c->queue ? when : since);
 		*p++ = '\n';
 		fwrite(line, 1, (size_t)(p - line), stdout);
