@@ -5,9 +5,9 @@
 #
 #   --history N  records in the big history (default 200000); the suite
 #                also measures at 1000 and N/2 records.  1M: --history
-#                1000000 (about 5x the default's 21 minutes, mostly the
-#                index catch-up of the imports, verify and reindex; and
-#                ~1 GB of disk in DIR)
+#                1000000 (about 35 minutes against the default's 6,
+#                mostly the imports, verify, reindex and git gc; and
+#                ~3 GB of disk in DIR)
 #   --samples K  runs per timed command, medians reported (default 11)
 #   --work DIR   scratch space, several GB at 1M (default /tmp/chainlog-bench)
 #   --quick      --history 20000 --samples 5, to try the suite out
