@@ -650,14 +650,6 @@ done:
 	return error;
 }
 
-/* A walk callback that counts commits (for progress totals). */
-int cl_count_commit(const cl_oid *commit, void *payload)
-{
-	(void)commit;
-	(*(size_t *)payload)++;
-	return 0;
-}
-
 static int engine_catch_up_once(cl_home *h, cl_error *err)
 {
 	catch_ctx c = { 0 };

@@ -102,8 +102,6 @@ const cl_machine *cl_home_cached_machine(const cl_home *h);
 int cl_home_record_at(cl_record **out, cl_oid *blob, cl_home *h,
 		      const cl_oid *commit, const char *id, cl_error *err);
 
-/* A cl_store_walk callback counting commits into *(size_t *)payload. */
-int cl_count_commit(const cl_oid *commit, void *payload);
 
 /* Progress on stderr when it is a terminal. */
 void cl_progress(const char *what, size_t done, size_t total);

@@ -37,7 +37,6 @@
  *   both ids even when they are equal.  Paths come in git order, which is
  *   byte order of the full paths.
  */
-#define _GNU_SOURCE /* syncfs */
 #include "store.h"
 #include "packfile.h"
 #include "util.h"
@@ -231,8 +230,8 @@ static int store_check_path(const char *path, cl_error *err)
 /* libgit2's global options; they must be set before a repository opens. */
 #define STORE_TREE_CACHE_MAX (64 << 10)
 
-/* Whether writes are fsynced (CHAINLOG_FSYNC=0 and batch --group turn it
- * off); what libgit2 was told, for the writes it does not make. */
+/* Whether writes are fsynced (CHAINLOG_FSYNC=0 turns it off): what
+ * libgit2 was told, for the writes it does not make (packfile.c). */
 static int store_durable = 1;
 
 static int store_setup(cl_error *err)
@@ -853,28 +852,6 @@ done:
 	return error;
 }
 
-int cl_store_set_durable(int on)
-{
-	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, on) < 0)
-		return CL_ESTORE;
-	store_durable = on;
-	return 0;
-}
-
-int cl_store_sync(cl_store *st, cl_error *err)
-{
-	int fd = open(git_repository_path(st->repo), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || syncfs(fd) < 0) {
-		cl_error_set(err, CL_ESTORE, "cannot sync the history: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return CL_ESTORE;
-	}
-	close(fd);
-	return 0;
-}
-
 /* ---- commit metadata ------------------------------------------------- */
 
 int cl_store_commit_info(cl_store *st, const cl_oid *commit,
@@ -983,25 +960,12 @@ int cl_store_chain(cl_oid **ids, size_t *n, cl_store *st, const cl_oid *from,
 int cl_store_walk(cl_store *st, const cl_oid *from, const cl_oid *to,
 		  cl_store_walk_cb cb, void *payload, cl_error *err)
 {
-	return cl_store_walk_total(st, from, to, NULL, cb, payload, err);
-}
-
-int cl_store_walk_total(cl_store *st, const cl_oid *from, const cl_oid *to,
-			size_t *total, cl_store_walk_cb cb, void *payload,
-			cl_error *err)
-{
 	cl_oid *ids = NULL;
-	size_t n = 0;
-	int error;
+	size_t n = 0, i;
+	int error = cl_store_chain(&ids, &n, st, from, to, err);
 
-	if ((error = store_collect(&ids, &n, st, from, to, err)) < 0)
-		goto done;
-	if (total)
-		*total = n;
-	while (n > 0)
-		if ((error = cb(&ids[--n], payload)) != 0)
-			goto done;
-done:
+	for (i = 0; !error && i < n; i++)
+		error = cb(&ids[i], payload);
 	free(ids);
 	return error;
 }

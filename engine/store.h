@@ -121,15 +121,6 @@ int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
 		    const cl_signature *sig, const char *message,
 		    cl_error *err);
 
-/*
- * Group commit: with durable off, objects and refs are written without
- * fsync; cl_store_sync() then makes everything written so far durable at
- * once (syncfs on the repository's file system).  Durable is on by
- * default, unless CHAINLOG_FSYNC=0.
- */
-int cl_store_set_durable(int on);
-int cl_store_sync(cl_store *st, cl_error *err);
-
 typedef struct cl_commit_info {
 	cl_oid id;          /* this commit */
 	cl_oid tree;        /* its tree */
@@ -159,13 +150,6 @@ void cl_commit_info_release(cl_commit_info *ci); /* NULL is fine */
 typedef int (*cl_store_walk_cb)(const cl_oid *commit, void *payload);
 int cl_store_walk(cl_store *st, const cl_oid *from, const cl_oid *to,
 		  cl_store_walk_cb cb, void *payload, cl_error *err);
-
-/* cl_store_walk(), and *total (may be NULL) is set to the number of
- * commits in the walk before cb is first called: one walk where a count
- * and a walk would read every commit twice. */
-int cl_store_walk_total(cl_store *st, const cl_oid *from, const cl_oid *to,
-			size_t *total, cl_store_walk_cb cb, void *payload,
-			cl_error *err);
 
 /* The commits cl_store_walk() would visit, oldest first, in *ids (malloc'd,
  * the caller frees it) and *n: for a caller that goes through them in

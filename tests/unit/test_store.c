@@ -771,53 +771,36 @@ static void test_store__walk_oldest_first_and_detects_rewrite(void **state)
 	assert_true(cl_oid_equal(&l.ids[0], &r));
 }
 
-typedef struct total_walk {
-	const size_t *total; /* what the walk set */
-	size_t seen;         /* calls so far */
-	size_t total_at_first; /* *total when cb was first called */
-} total_walk;
-
-static int check_total(const cl_oid *commit, void *payload)
-{
-	total_walk *w = payload;
-
-	(void)commit;
-	if (w->seen++ == 0)
-		w->total_at_first = *w->total;
-	return 0;
-}
-
-static void test_store__walk_total_counted_before_first_call(void **state)
+/* The chain in one array, oldest first, counted before anything reads it:
+ * what catch-up and verify go through in pieces. */
+static void test_store__chain_oldest_first(void **state)
 {
 	fixture *f = *state;
-	size_t total = 99;
-	total_walk w = { &total, 0, 0 };
+	cl_oid c[4], *ids = NULL;
+	size_t n = 99, i;
 	char name[8];
-	cl_oid c[4];
-	size_t i;
 
 	for (i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "f%zu", i);
 		assert_int_equal(commit1(f, &c[i], i ? &c[i - 1] : NULL, name, "x\n"), 0);
 	}
-	assert_int_equal(cl_store_walk_total(f->st, NULL, &c[3], &total, check_total,
-					     &w, &f->err), 0);
-	assert_int_equal(total, 4);
-	assert_int_equal(w.total_at_first, 4);
-	assert_int_equal(w.seen, 4);
-	w.seen = 0;
-	assert_int_equal(cl_store_walk_total(f->st, &c[1], &c[3], &total, check_total,
-					     &w, &f->err), 0);
-	assert_int_equal(total, 2);
-	assert_int_equal(w.total_at_first, 2);
-	assert_int_equal(w.seen, 2);
-	w.seen = 0;
-	assert_int_equal(cl_store_walk_total(f->st, &c[3], &c[3], &total, check_total,
-					     &w, &f->err), 0);
-	assert_int_equal(total, 0);
-	assert_int_equal(w.seen, 0);
-	assert_int_equal(cl_store_walk_total(f->st, NULL, &c[3], NULL, check_total,
-					     &w, &f->err), 0);
+	assert_int_equal(cl_store_chain(&ids, &n, f->st, NULL, &c[3], &f->err), 0);
+	assert_int_equal(n, 4);
+	for (i = 0; i < 4; i++)
+		assert_true(cl_oid_equal(&ids[i], &c[i]));
+	free(ids);
+	assert_int_equal(cl_store_chain(&ids, &n, f->st, &c[1], &c[3], &f->err), 0);
+	assert_int_equal(n, 2);
+	assert_true(cl_oid_equal(&ids[0], &c[2]));
+	assert_true(cl_oid_equal(&ids[1], &c[3]));
+	free(ids);
+	assert_int_equal(cl_store_chain(&ids, &n, f->st, &c[3], &c[3], &f->err), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	/* from is not an ancestor of to: refused, nothing handed back */
+	assert_int_equal(cl_store_chain(&ids, &n, f->st, &c[3], &c[1], &f->err), CL_EVERIFY);
+	assert_null(ids);
+	assert_int_equal(n, 0);
 }
 
 static void test_store__invalid_path_refused(void **state)
@@ -1059,7 +1042,7 @@ int main(void)
 		T(test_store__cache_limit_set_and_given_back),
 		T(test_store__list_under_dir),
 		T(test_store__walk_oldest_first_and_detects_rewrite),
-		T(test_store__walk_total_counted_before_first_call),
+		T(test_store__chain_oldest_first),
 		T(test_store__invalid_path_refused),
 		T(test_store__open_missing_repo_notfound),
 		T(test_store__history_passes_git_fsck_strict),
