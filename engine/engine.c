@@ -388,6 +388,12 @@ int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
 /* Commits applied per index transaction. */
 #define ENGINE_CHUNK 8192
 
+/* A catch-up of at least this many commits, and of more than the index
+ * holds, loads in bulk (see cl_index_bulk_begin): a reindex, a schema
+ * rebuilt, an import bigger than the home.  Fewer are cheaper one by one
+ * than building every index again. */
+#define ENGINE_BULK_MIN 64
+
 /* A record named in the chunk: id and the commit that named it last. */
 typedef struct touched {
 	char *id;                    /* record id, owned */
@@ -403,6 +409,7 @@ typedef struct catch_ctx {
 	touched *t;       /* records named in the chunk */
 	size_t nt, talloc;/* entries in t, allocated */
 	int config;       /* the chunk has a configuration commit */
+	int bulk;         /* load in bulk from the first chunk on */
 	size_t done;      /* commits applied, for progress */
 	cl_error *err;    /* where errors go */
 } catch_ctx;
@@ -627,18 +634,25 @@ static int engine_chunk(catch_ctx *c, size_t first, size_t len)
 {
 	char head[CL_OID_HEXSZ + 1], end[CL_OID_HEXSZ + 1];
 	size_t i;
-	int error;
+	int error, bulk = 0;
 
 	if ((error = cl_index_begin(c->h->index, c->err)) < 0)
 		return error;
 	if ((error = cl_index_head(c->h->index, head, c->err)) < 0 ||
-	    (strcmp(head, c->prev) && (error = CL_EMOVED) < 0))
+	    (strcmp(head, c->prev) && (error = CL_EMOVED) < 0) ||
+	    (error = cl_index_bulk(c->h->index, &bulk, c->err)) < 0)
+		goto done;
+	if (c->bulk && !bulk && (error = cl_index_bulk_begin(c->h->index, c->err)) < 0)
 		goto done;
 	for (i = first; i < first + len && !error; i++) {
 		error = engine_apply_message(c, &c->ids[i]);
 		cl_progress("indexing", ++c->done, c->n);
 	}
 	if (error || (error = engine_chunk_records(c, &c->ids[first + len - 1])) < 0)
+		goto done;
+	/* the last chunk ends a bulk load, whoever began it */
+	if (first + len == c->n && (c->bulk || bulk) &&
+	    (error = cl_index_bulk_end(c->h->index, c->err)) < 0)
 		goto done;
 	cl_oid_fmt(end, &c->ids[first + len - 1]);
 	cl_fault("during-index");
@@ -650,10 +664,32 @@ done:
 	return error;
 }
 
+/* An index at the tip may still be in bulk: its loader died after its
+ * last chunk but one, and the chunk that would have ended the load was
+ * someone else's commit.  Builds the indexes at head, unless the head
+ * moved meanwhile (CL_EMOVED: the caller starts over). */
+static int engine_bulk_finish(cl_home *h, const char *prev, cl_error *err)
+{
+	char head[CL_OID_HEXSZ + 1];
+	int error, bulk;
+
+	if ((error = cl_index_bulk(h->index, &bulk, err)) < 0 || !bulk)
+		return error;
+	if ((error = cl_index_begin(h->index, err)) < 0)
+		return error;
+	if ((error = cl_index_head(h->index, head, err)) == 0 &&
+	    (error = strcmp(head, prev) ? CL_EMOVED : 0) == 0 &&
+	    (error = cl_index_bulk_end(h->index, err)) == 0)
+		error = cl_index_commit(h->index, head, err);
+	cl_index_rollback(h->index);
+	return error;
+}
+
 static int engine_catch_up_once(cl_home *h, cl_error *err)
 {
 	catch_ctx c = { 0 };
 	cl_oid tip, from;
+	int64_t have = 0;
 	size_t i, len;
 	int error;
 
@@ -668,8 +704,11 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 	if (*c.prev && cl_oid_parse(&from, c.prev) < 0)
 		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);
 	if (*c.prev && cl_oid_equal(&from, &tip))
-		return 0;
+		return engine_bulk_finish(h, c.prev, err);
 	error = cl_store_chain(&c.ids, &c.n, h->store, *c.prev ? &from : NULL, &tip, err);
+	if (!error && c.n >= ENGINE_BULK_MIN &&
+	    (error = cl_index_counts(h->index, NULL, &have, err)) == 0)
+		c.bulk = have >= 0 && c.n > (size_t)have;
 	for (i = 0; !error && i < c.n; i += len) {
 		len = c.n - i < ENGINE_CHUNK ? c.n - i : ENGINE_CHUNK;
 		error = engine_chunk(&c, i, len);

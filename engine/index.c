@@ -46,9 +46,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SCHEMA 3
+#define INDEX_SCHEMA 4
 #define INDEX_BUSY_MS 10000
 
+/* The tables, without the secondary indexes (index_secondary_sql). */
 static const char index_schema_sql[] =
 	"DROP TABLE IF EXISTS meta;"
 	"DROP TABLE IF EXISTS records;"
@@ -64,23 +65,41 @@ static const char index_schema_sql[] =
 	/* the record files, apart: a list reads small rows, dense pages */
 	"CREATE TABLE record_yaml (id TEXT PRIMARY KEY NOT NULL,"
 	" yaml BLOB NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX records_period_state ON records (period, state);"
-	"CREATE INDEX records_state ON records (state);"
-	"CREATE INDEX records_talent ON records (talent);"
-	/* what a text list shows, in id order: a period's rows read from
-	 * about a third of the pages the table's rows take */
-	"CREATE INDEX records_list ON records (id, state, level, since, due);"
 	"CREATE TABLE waiting (record TEXT NOT NULL, person TEXT NOT NULL,"
 	" PRIMARY KEY (person, record)) WITHOUT ROWID;"
+	/* a record's rows go when it is put again: kept during a bulk load */
 	"CREATE INDEX waiting_record ON waiting (record, person);"
 	/* seq is the rowid: transitions are never deleted one by one, so it
 	 * only grows within a build and gives the order they were applied */
 	"CREATE TABLE transitions (seq INTEGER PRIMARY KEY,"
-	" commit_id TEXT NOT NULL UNIQUE, record TEXT, time INTEGER NOT NULL,"
+	" commit_id TEXT NOT NULL, record TEXT, time INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
-	"CREATE INDEX transitions_record ON transitions (record, seq);"
-	"PRAGMA user_version = 3;";
+	"PRAGMA user_version = 4;";
+
+/*
+ * The indexes a bulk load drops and builds again (see cl_index_bulk_begin),
+ * each with its name for the DROP.  transitions_commit comes last: built
+ * last and dropped first, its presence says whether the index is in bulk.
+ */
+static const struct {
+	const char *name, *sql;
+} index_secondary[] = {
+	{ "records_period_state",
+	  "CREATE INDEX IF NOT EXISTS records_period_state ON records (period, state)" },
+	{ "records_state", "CREATE INDEX IF NOT EXISTS records_state ON records (state)" },
+	{ "records_talent", "CREATE INDEX IF NOT EXISTS records_talent ON records (talent)" },
+	/* what a text list shows, in id order: a period's rows read from
+	 * about a third of the pages the table's rows take */
+	{ "records_list", "CREATE INDEX IF NOT EXISTS records_list ON records"
+	  " (id, state, level, since, due)" },
+	{ "transitions_record", "CREATE INDEX IF NOT EXISTS transitions_record"
+	  " ON transitions (record, seq)" },
+	{ "transitions_commit", "CREATE UNIQUE INDEX IF NOT EXISTS"
+	  " transitions_commit ON transitions (commit_id)" },
+};
+
+#define INDEX_NSECONDARY (sizeof(index_secondary) / sizeof(index_secondary[0]))
 
 static const char index_reset_sql[] =
 	"DELETE FROM waiting;"
@@ -114,6 +133,8 @@ enum {
 	IX_WAITING_DEL,
 	IX_WAITING_ADD,
 	IX_TRANSITION_ADD,
+	IX_TRANSITION_APPEND,
+	IX_BULK_PROBE,
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
 	IX_COUNT_TRANSITIONS,
@@ -150,11 +171,20 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_WAITING_ADD] = "INSERT INTO waiting (record, person)"
 		" VALUES (?1, ?2) ON CONFLICT (person, record) DO NOTHING",
 	/* re-applying a commit keeps the first row, and so its seq; unlike
-	 * INSERT OR IGNORE this does not also swallow NOT NULL violations */
+	 * INSERT OR IGNORE this does not also swallow NOT NULL violations,
+	 * and unlike ON CONFLICT it prepares while a bulk load has dropped
+	 * the unique index (a handle opened then must still work after) */
 	[IX_TRANSITION_ADD] = "INSERT INTO transitions (commit_id, record,"
 		" time, actor, action, from_state, to_state, level, grade,"
-		" comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-		" ON CONFLICT (commit_id) DO NOTHING",
+		" comment) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+		" WHERE NOT EXISTS (SELECT 1 FROM transitions WHERE commit_id = ?1)",
+	/* the same during a bulk load, which has no index to conflict on:
+	 * a commit applied twice then fails when the index is built */
+	[IX_TRANSITION_APPEND] = "INSERT INTO transitions (commit_id, record,"
+		" time, actor, action, from_state, to_state, level, grade,"
+		" comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[IX_BULK_PROBE] = "SELECT 1 FROM sqlite_schema WHERE type = 'index'"
+		" AND name = 'transitions_commit'",
 	/* IS matches NULL for ?1 NULL (configuration changes) */
 	[IX_HISTORY] = "SELECT commit_id, record, time, actor, action,"
 		" from_state, to_state, level, grade, comment FROM transitions"
@@ -180,6 +210,8 @@ struct cl_index {
 	sqlite3_stmt *stmt[IX_NSTMT];     /* fixed statements, see index_sql */
 	sqlite3_stmt *query[IX_Q_SHAPES]; /* by filter bits; NULL until used */
 	int writing;                      /* in cl_index_begin .. commit */
+	int bulk;                         /* the secondary indexes are gone,
+					   * as of the last cl_index_bulk*() */
 	int snapshot;                     /* in cl_index_read_begin .. end */
 };
 
@@ -334,6 +366,17 @@ done:
 	return error;
 }
 
+/* Creates the secondary indexes that are missing, in order. */
+static int index_secondary_create(cl_index *ix)
+{
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; i < INDEX_NSECONDARY && rc == SQLITE_OK; i++)
+		rc = sqlite3_exec(ix->db, index_secondary[i].sql, NULL, NULL, NULL);
+	return rc;
+}
+
 /* Creates the schema unless the file already has this version; only then
  * does opening write.  See the top of the file for other versions. */
 static int index_schema(cl_index *ix, cl_error *err)
@@ -349,7 +392,8 @@ static int index_schema(cl_index *ix, cl_error *err)
 	if ((error = index_user_version(ix, &version, err)) < 0)
 		goto done;
 	if (version != INDEX_SCHEMA &&
-	    sqlite3_exec(ix->db, index_schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+	    (sqlite3_exec(ix->db, index_schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	     index_secondary_create(ix) != SQLITE_OK)) {
 		error = index_fail(ix, err, "cannot create the index schema");
 		goto done;
 	}
@@ -823,7 +867,7 @@ static int index_bind_transition(sqlite3_stmt *st,
 int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 			    cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_TRANSITION_ADD];
+	sqlite3_stmt *st = ix->stmt[ix->bulk ? IX_TRANSITION_APPEND : IX_TRANSITION_ADD];
 	int error;
 
 	if ((error = index_transition_check(ix, t, err)) < 0)
@@ -834,6 +878,60 @@ int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 				   "cannot apply transition %s to the index",
 				   t->commit);
 	index_reset(st);
+	return error;
+}
+
+/*
+ * Bulk loading.
+ */
+
+int cl_index_bulk(cl_index *ix, int *on, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_BULK_PROBE];
+	int rc = sqlite3_step(st), error = 0;
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		ix->bulk = rc == SQLITE_DONE;
+	else
+		error = index_fail(ix, err, "cannot read the index schema");
+	index_reset(st);
+	if (on)
+		*on = ix->bulk;
+	return error;
+}
+
+int cl_index_bulk_begin(cl_index *ix, cl_error *err)
+{
+	char sql[96];
+	size_t i;
+	int error;
+
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL, "cannot start a bulk load: "
+				    "no transaction is open");
+	for (i = INDEX_NSECONDARY; i-- > 0;) {
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", index_secondary[i].name);
+		if (sqlite3_exec(ix->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return index_fail(ix, err, "cannot start a bulk load");
+	}
+	if ((error = cl_index_bulk(ix, NULL, err)) == 0 && !ix->bulk)
+		error = cl_error_set(err, CL_EINTERNAL, "cannot start a bulk load: "
+				     "an index is still there");
+	return error;
+}
+
+int cl_index_bulk_end(cl_index *ix, cl_error *err)
+{
+	int error;
+
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL, "cannot end a bulk load: "
+				    "no transaction is open");
+	if (index_secondary_create(ix) != SQLITE_OK)
+		return index_fail(ix, err, "cannot build the index's indexes");
+	if ((error = cl_index_bulk(ix, NULL, err)) == 0 && ix->bulk)
+		error = cl_error_set(err, CL_EINTERNAL, "cannot end a bulk load: "
+				     "an index is missing");
 	return error;
 }
 

@@ -82,6 +82,23 @@ int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 int cl_index_commit(cl_index *ix, const char *head_hex, cl_error *err);
 void cl_index_rollback(cl_index *ix);
 
+/*
+ * Bulk loading, for a catch-up that applies more commits than the index
+ * holds (a reindex, a schema rebuilt, a big import).  Inside the caller's
+ * write transaction, cl_index_bulk_begin() drops the secondary indexes, so
+ * that rows go in without keeping them sorted (random inserts into big
+ * B-trees are what a long catch-up spent its time on), and
+ * cl_index_bulk_end() builds them again, each from one sort.  The two may
+ * be transactions apart: reads in between stay correct, only slower.  A
+ * process that dies in between leaves the index in bulk; cl_index_bulk()
+ * reports it (*on, may be NULL) so that the next catch-up goes on in bulk
+ * and ends it.  While in bulk, applying a commit twice is an error
+ * (reported by cl_index_bulk_end), not harmless as outside it.
+ */
+int cl_index_bulk(cl_index *ix, int *on, cl_error *err);
+int cl_index_bulk_begin(cl_index *ix, cl_error *err);
+int cl_index_bulk_end(cl_index *ix, cl_error *err);
+
 /* The configuration key stored with the head (set it in the write
  * transaction that commits that head).  cl_index_config() appends it to
  * out; CL_ENOTFOUND when none is stored. */

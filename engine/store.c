@@ -72,6 +72,10 @@ struct cl_store {
 				  * see store_maker() */
 	store_group *group;      /* group commit state, NULL until first used */
 	int fold_later;          /* the caller folds (cl_store_maintain) */
+	int memo_set;            /* memo_commit and memo_tree are set */
+	cl_oid memo_commit;      /* the last commit whose tree was read ... */
+	git_oid memo_tree;       /* ... and its tree: reading many files of
+				  * one commit parses it once */
 };
 
 static git_repository *store_maker(cl_store *st);
@@ -411,12 +415,20 @@ static int store_commit_tree(git_tree **out, cl_store *st, const cl_oid *commit,
 	char hex[CL_OID_HEXSZ + 1];
 	int error;
 
+	if (st->memo_set && cl_oid_equal(&st->memo_commit, commit) &&
+	    git_tree_lookup(out, st->repo, &st->memo_tree) == 0)
+		return 0;
 	if ((error = store_commit_lookup(&c, st, commit, err)) < 0)
 		return error;
 	if ((error = git_commit_tree(out, c)) < 0) {
 		cl_oid_fmt(hex, commit);
 		error = store_fail(err, CL_ESTORE, "cannot read the tree of commit %s",
 				   hex);
+	} else {
+		/* ids name content: the pair stays true whatever happens */
+		st->memo_commit = *commit;
+		git_oid_cpy(&st->memo_tree, git_commit_tree_id(c));
+		st->memo_set = 1;
 	}
 	git_commit_free(c);
 	return error;

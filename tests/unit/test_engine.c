@@ -16,8 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "buf.h"
 #include "engine.h"
+#include "index.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -320,6 +323,28 @@ static void dump(cl_buf *out, const char *home)
 	cl_home_free(h);
 }
 
+/* Where the index's unique index on commit ids starts in the file: a
+ * bulk load builds it again, after the rows, so it moves. */
+static int commit_index_root(const char *home)
+{
+	cl_buf path = CL_BUF_INIT;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int root = -1;
+
+	cl_buf_printf(&path, "%s/index.sqlite", home);
+	assert_int_equal(sqlite3_open_v2(path.ptr, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_schema WHERE"
+					    " name = 'transitions_commit'", -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		root = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	cl_buf_release(&path);
+	return root;
+}
+
 /* Commit by commit (each command catching up) and all at once (reindex,
  * or catching up from nothing) give the same index. */
 static void test_engine__reindex_equals_catch_up(void **state)
@@ -328,13 +353,17 @@ static void test_engine__reindex_equals_catch_up(void **state)
 	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT, path = CL_BUF_INIT;
 	cl_error err = CL_ERROR_INIT;
 	cl_home *h = NULL;
+	int root;
 
 	act(fx->home, CL_ACTION_APPROVE, "v-nanzhao-01", T1 + 60);
 	act(fx->home, CL_ACTION_REJECT, "tw-nanzhao", T1 + 120);
 	dump(&a, fx->home);
+	root = commit_index_root(fx->home);
 	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
 	assert_int_equal(cl_home_reindex(h, &err), 0);
 	cl_home_free(h);
+	/* 4 commits: one by one, no bulk load */
+	assert_int_equal(commit_index_root(fx->home), root);
 	dump(&b, fx->home);
 	assert_string_equal(a.ptr, b.ptr);
 	cl_buf_printf(&path, "%s/index.sqlite", fx->home);
@@ -347,6 +376,125 @@ static void test_engine__reindex_equals_catch_up(void **state)
 	cl_buf_release(&path);
 }
 
+/* Rounds of approve, reject, submit again on t001: 3 commits each. */
+static void rounds(const char *home, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		act(home, CL_ACTION_APPROVE, "v-nanzhao-01", T1 + 180 * i + 60);
+		act(home, CL_ACTION_REJECT, "tw-nanzhao", T1 + 180 * i + 120);
+		act(home, CL_ACTION_SUBMIT, "t001", T1 + 180 * i + 180);
+	}
+}
+
+static int index_in_bulk(const char *home)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_buf path = CL_BUF_INIT;
+	cl_index *ix = NULL;
+	int on = -1;
+
+	cl_buf_printf(&path, "%s/index.sqlite", home);
+	assert_int_equal(cl_index_open(&ix, path.ptr, &err), 0);
+	assert_int_equal(cl_index_bulk(ix, &on, &err), 0);
+	cl_index_free(ix);
+	cl_buf_release(&path);
+	return on;
+}
+
+/* Drops the index's secondary indexes as a loader that died would leave
+ * them, the head unchanged. */
+static void leave_in_bulk(const char *home)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_buf path = CL_BUF_INIT;
+	cl_index *ix = NULL;
+	char head[CL_OID_HEXSZ + 1];
+
+	cl_buf_printf(&path, "%s/index.sqlite", home);
+	assert_int_equal(cl_index_open(&ix, path.ptr, &err), 0);
+	assert_int_equal(cl_index_head(ix, head, &err), 0);
+	assert_int_equal(cl_index_begin(ix, &err), 0);
+	assert_int_equal(cl_index_bulk_begin(ix, &err), 0);
+	assert_int_equal(cl_index_commit(ix, head, &err), 0);
+	cl_index_free(ix);
+	cl_buf_release(&path);
+	assert_int_equal(index_in_bulk(home), 1);
+}
+
+/* A reindex of more commits than ENGINE_BULK_MIN loads in bulk, and gives
+ * the index that catching up commit by commit gave, indexes and all. */
+static void test_engine__reindex_in_bulk_equals_catch_up(void **state)
+{
+	struct fixture *fx = *state;
+	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_home *h = NULL;
+	int64_t records = 0, transitions = 0;
+	int root;
+
+	rounds(fx->home, 22);
+	dump(&a, fx->home);
+	assert_int_equal(index_in_bulk(fx->home), 0);
+	root = commit_index_root(fx->home);
+	assert_true(root > 0);
+	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
+	assert_int_equal(cl_home_reindex(h, &err), 0);
+	assert_int_equal(cl_index_counts(cl_home_index(h), &records, &transitions, &err), 0);
+	cl_home_free(h);
+	assert_int_equal(records, 1);
+	assert_int_equal(transitions, 68); /* init, submit, 22 rounds of 3 */
+	assert_int_equal(index_in_bulk(fx->home), 0);
+	assert_int_not_equal(commit_index_root(fx->home), root); /* it was built again */
+	dump(&b, fx->home);
+	assert_string_equal(a.ptr, b.ptr);
+	cl_buf_release(&a);
+	cl_buf_release(&b);
+}
+
+/* An index left in bulk is finished by the next writer: at the tip, or
+ * with commits to apply (fewer than ENGINE_BULK_MIN). */
+static void test_engine__bulk_left_behind_is_finished(void **state)
+{
+	struct fixture *fx = *state;
+	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_home *h = NULL;
+	char *st;
+	int alone = 0;
+
+	dump(&a, fx->home);
+	leave_in_bulk(fx->home);
+	/* a read at the tip answers from the index, and changes nothing */
+	st = read_state(fx->home, &alone);
+	assert_string_equal(st, "pending-village");
+	assert_true(alone);
+	free(st);
+	assert_int_equal(index_in_bulk(fx->home), 1);
+	/* a writer at the tip builds the indexes */
+	assert_int_equal(cl_home_open(&h, fx->home, &err), 0);
+	cl_home_free(h);
+	assert_int_equal(index_in_bulk(fx->home), 0);
+	dump(&b, fx->home);
+	assert_string_equal(a.ptr, b.ptr);
+
+	/* behind the tip: the catch-up ends the load */
+	leave_in_bulk(fx->home);
+	act(fx->home, CL_ACTION_APPROVE, "v-nanzhao-01", T1 + 60);
+	assert_int_equal(index_in_bulk(fx->home), 0);
+	cl_buf_clear(&a);
+	dump(&a, fx->home);
+	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
+	assert_int_equal(cl_home_reindex(h, &err), 0);
+	cl_home_free(h);
+	cl_buf_clear(&b);
+	dump(&b, fx->home);
+	assert_string_equal(a.ptr, b.ptr);
+	cl_buf_release(&a);
+	cl_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +505,8 @@ int main(void)
 		T(read_follows_packed_refs),
 		T(peek_refuses_what_is_no_plain_id),
 		T(reindex_equals_catch_up),
+		T(reindex_in_bulk_equals_catch_up),
+		T(bulk_left_behind_is_finished),
 #undef T
 	};
 

@@ -234,7 +234,7 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
 				 " 'records', 'waiting', 'transitions')"), 4);
@@ -628,6 +628,90 @@ static void test_index__reset_empties(void **state)
 	assert_head(fx->ix, C3);
 }
 
+static int count_indexes(const char *path)
+{
+	return raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+		       " AND name NOT LIKE 'sqlite_autoindex%'");
+}
+
+/* A bulk load drops the secondary indexes, answers the same without
+ * them, even across transactions and handles, and builds them again. */
+static void test_index__bulk_load(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_transition t1 = tr(C2, "2022H2/t001", "approve");
+	cl_index_transition t2 = tr(C3, "2022H2/t002", "approve");
+	cl_index_filter f = { .waiting = "m1", .in_flight = 1 };
+	cl_error err = CL_ERROR_INIT;
+	cl_index *other = NULL;
+	int on = -1, all = count_indexes(fx->path);
+
+	assert_int_equal(all, 7);
+	assert_int_equal(cl_index_bulk(fx->ix, &on, &err), 0);
+	assert_int_equal(on, 0);
+	/* only inside a write transaction, and nothing changes otherwise */
+	assert_int_equal(cl_index_bulk_begin(fx->ix, &err), CL_EINTERNAL);
+	assert_int_equal(cl_index_bulk_end(fx->ix, &err), CL_EINTERNAL);
+	assert_int_equal(count_indexes(fx->path), all);
+
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	if (cl_index_bulk_begin(fx->ix, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cl_index_commit(fx->ix, C1, &err), 0);
+	/* waiting_record stays: putting a record again deletes by it */
+	assert_int_equal(count_indexes(fx->path), 1);
+	assert_int_equal(cl_index_open(&other, fx->path, &err), 0);
+	assert_int_equal(cl_index_bulk(other, &on, &err), 0);
+	assert_int_equal(on, 1);
+
+	fill_query_records(other);
+	apply(other, C2, NULL, &t1);
+	assert_query(fx->ix, NULL, ALL_FIVE);
+	assert_query(fx->ix, &f, "2022H2/t001[m1];2022H2/t002[m1,m2]");
+	assert_history(fx->ix, "2022H2/t001", "2/approve");
+
+	assert_int_equal(cl_index_begin(other, &err), 0);
+	assert_int_equal(cl_index_add_transition(other, &t2, &err), 0);
+	assert_int_equal(cl_index_bulk_end(other, &err), 0);
+	assert_int_equal(cl_index_commit(other, C3, &err), 0);
+	assert_int_equal(count_indexes(fx->path), all);
+	assert_int_equal(cl_index_bulk(fx->ix, &on, &err), 0);
+	assert_int_equal(on, 0);
+	assert_query(fx->ix, &f, "2022H2/t001[m1];2022H2/t002[m1,m2]");
+	assert_history(fx->ix, "2022H2/t002", "3/approve");
+	/* out of bulk, a commit applied again is harmless */
+	apply(fx->ix, C3, NULL, &t2);
+	assert_history(fx->ix, "2022H2/t002", "3/approve");
+	cl_index_free(other);
+}
+
+/* In bulk, a commit applied twice is caught when the indexes are built,
+ * and that rolls the whole transaction back. */
+static void test_index__bulk_end_refuses_a_commit_twice(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_transition t = tr(C2, "2022H2/t001", "approve");
+	cl_error err = CL_ERROR_INIT;
+	int on = 0;
+
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_bulk_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_add_transition(fx->ix, &t, &err), 0);
+	assert_int_equal(cl_index_commit(fx->ix, C1, &err), 0);
+
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_add_transition(fx->ix, &t, &err), 0);
+	assert_int_equal(cl_index_bulk_end(fx->ix, &err), CL_ESTORE);
+	assert_non_null(strstr(err.msg, "cannot build the index's indexes"));
+	assert_non_null(strstr(err.msg, "UNIQUE"));
+	cl_index_rollback(fx->ix);
+	assert_head(fx->ix, C1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM transitions"), 1);
+	assert_int_equal(cl_index_bulk(fx->ix, &on, &err), 0);
+	assert_int_equal(on, 1);
+	assert_int_equal(count_indexes(fx->path), 1);
+}
+
 #define EVIL_PERIOD "2022H2' OR '1'='1"
 #define EVIL_ID EVIL_PERIOD "/x'); DROP TABLE records;--"
 #define EVIL_PERSON "\" OR 1=1 --"
@@ -778,7 +862,7 @@ static void test_index__other_schema_version_is_rebuilt(void **state)
 	fx->ix = NULL;
 	raw_exec(fx->path, "PRAGMA user_version = 7");
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
 	apply(fx->ix, C1, &r, NULL);
@@ -961,6 +1045,8 @@ int main(void)
 		T(query_callback_may_reenter),
 		T(history_oldest_first),
 		T(reset_empties),
+		T(bulk_load),
+		T(bulk_end_refuses_a_commit_twice),
 		T(injection_strings_are_stored_verbatim),
 		T(reopen_keeps_data),
 		T(two_handles_share_committed_data),
