@@ -866,34 +866,158 @@ done:
 
 /* ---- commit metadata ------------------------------------------------- */
 
+/*
+ * A commit's headers and message, parsed from its raw bytes.  libgit2's
+ * commit parser allocates a signature per person, a parent array and a
+ * copy of the message for every commit, which a catch-up or verify over a
+ * million commits pays a million times; this reads only what
+ * cl_commit_info holds, and refuses what it cannot read rather than
+ * guessing.
+ */
+
+/* The line at *p (up to end) that starts with `key` and a space: its
+ * value in *v, *vlen; *p moves past it.  0 when the line is not key's. */
+static int store_header(const char **p, const char *end, const char *key,
+			const char **v, size_t *vlen)
+{
+	size_t k = strlen(key);
+	const char *nl;
+
+	if ((size_t)(end - *p) <= k || memcmp(*p, key, k) || (*p)[k] != ' ')
+		return 0;
+	nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (!nl)
+		return 0;
+	*v = *p + k + 1;
+	*vlen = (size_t)(nl - *v);
+	*p = nl + 1;
+	return 1;
+}
+
+/* 40 lowercase hex digits into out. */
+static int store_hex_oid(cl_oid *out, const char *v, size_t len)
+{
+	char hex[CL_OID_HEXSZ + 1];
+
+	if (len != CL_OID_HEXSZ)
+		return -1;
+	memcpy(hex, v, CL_OID_HEXSZ);
+	hex[CL_OID_HEXSZ] = '\0';
+	return cl_oid_parse(out, hex);
+}
+
+/* "Name <email> 1672531200 +0800", as git writes a person: the name
+ * before the last '<', the email up to the last '>', then the time and
+ * its zone. */
+static int store_person(char **name, char **email, int64_t *when, int *tz,
+			const char *v, size_t len)
+{
+	const char *lt = NULL, *gt = NULL, *p, *end = v + len;
+	int64_t t = 0;
+	int sign, hh, mm;
+	size_t i, n;
+
+	for (i = 0; i < len; i++) {
+		if (v[i] == '<')
+			lt = v + i;
+		else if (v[i] == '>')
+			gt = v + i;
+	}
+	if (!lt || !gt || gt < lt || lt == v || lt[-1] != ' ')
+		return -1;
+	p = gt + 1;
+	if (p == end || *p++ != ' ' || p == end)
+		return -1;
+	for (n = 0; p < end && *p >= '0' && *p <= '9'; p++, n++) {
+		if (t > (INT64_MAX - 9) / 10)
+			return -1;
+		t = t * 10 + (*p - '0');
+	}
+	if (!n || end - p != 6 || p[0] != ' ' || (p[1] != '+' && p[1] != '-'))
+		return -1;
+	for (i = 2; i < 6; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+	sign = p[1] == '-' ? -1 : 1;
+	hh = (p[2] - '0') * 10 + (p[3] - '0');
+	mm = (p[4] - '0') * 10 + (p[5] - '0');
+	*name = cl_xstrndup(v, (size_t)(lt - 1 - v));
+	*email = cl_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	*when = t;
+	*tz = sign * (hh * 60 + mm);
+	return 0;
+}
+
+static int store_commit_parse(cl_commit_info *out, const char *data, size_t size)
+{
+	const char *p = data, *end = data + size, *v;
+	size_t len;
+
+	if (!store_header(&p, end, "tree", &v, &len) || store_hex_oid(&out->tree, v, len) < 0)
+		return -1;
+	while (store_header(&p, end, "parent", &v, &len)) {
+		if (!out->nparents && store_hex_oid(&out->parent, v, len) < 0)
+			return -1;
+		if (out->nparents == INT_MAX)
+			return -1;
+		out->nparents++;
+	}
+	if (!store_header(&p, end, "author", &v, &len) ||
+	    store_person(&out->author_name, &out->author_email, &out->time, &out->tz,
+			 v, len) < 0)
+		return -1;
+	if (!store_header(&p, end, "committer", &v, &len) ||
+	    store_person(&out->committer_name, &out->committer_email,
+			 &out->committer_time, &out->committer_tz, v, len) < 0)
+		return -1;
+	/* other headers (encoding, gpgsig with its continuation lines) up
+	 * to the blank line; the message is everything after it */
+	while (p < end && *p != '\n') {
+		v = memchr(p, '\n', (size_t)(end - p));
+		if (!v)
+			return -1;
+		p = v + 1;
+	}
+	if (p == end)
+		return -1;
+	p++;
+	if (memchr(p, '\0', (size_t)(end - p)))
+		return -1;
+	out->message = cl_xstrndup(p, (size_t)(end - p));
+	return 0;
+}
+
 int cl_store_commit_info(cl_store *st, const cl_oid *commit,
 			 cl_commit_info *out, cl_error *err)
 {
-	git_commit *c = NULL;
-	const git_signature *author, *committer;
-	int error;
+	char hex[CL_OID_HEXSZ + 1];
+	git_odb_object *obj = NULL;
+	git_odb *odb = NULL;
+	git_oid id;
+	int error = 0, rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = store_commit_lookup(&c, st, commit, err)) < 0)
-		return error;
-	author = git_commit_author(c);
+	store_to_git(&id, commit);
+	cl_oid_fmt(hex, commit);
+	if ((rc = git_repository_odb(&odb, st->repo)) < 0 ||
+	    (rc = git_odb_read(&obj, odb, &id)) < 0) {
+		error = store_fail(err, store_code(rc), "cannot read commit %s", hex);
+		goto done;
+	}
+	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
+		error = cl_error_set(err, CL_ESTORE, "cannot read commit %s: it is a %s",
+				     hex, git_object_type2string(git_odb_object_type(obj)));
+		goto done;
+	}
 	out->id = *commit;
-	store_from_git(&out->tree, git_commit_tree_id(c));
-	out->nparents = (int)git_commit_parentcount(c);
-	if (out->nparents > 0)
-		store_from_git(&out->parent, git_commit_parent_id(c, 0));
-	out->author_name = cl_xstrdup(author->name);
-	out->author_email = cl_xstrdup(author->email);
-	out->time = (int64_t)author->when.time;
-	out->tz = author->when.offset;
-	committer = git_commit_committer(c);
-	out->committer_name = cl_xstrdup(committer->name);
-	out->committer_email = cl_xstrdup(committer->email);
-	out->committer_time = (int64_t)committer->when.time;
-	out->committer_tz = committer->when.offset;
-	out->message = cl_xstrdup(git_commit_message_raw(c));
-	git_commit_free(c);
-	return 0;
+	if (store_commit_parse(out, git_odb_object_data(obj), git_odb_object_size(obj)) < 0) {
+		cl_commit_info_release(out);
+		error = cl_error_set(err, CL_ESTORE, "cannot read commit %s: malformed", hex);
+	}
+done:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return error;
 }
 
 void cl_commit_info_release(cl_commit_info *ci)
@@ -912,32 +1036,61 @@ void cl_commit_info_release(cl_commit_info *ci)
 
 /* The first-parent chain from `to` back to (not including) `from`, newest
  * first, in *ids (malloc'd) and *n. */
+/* The first parent of commit (*has 0 for a root commit), from its raw
+ * bytes: a walk needs nothing else of it. */
+static int store_first_parent(cl_oid *parent, int *has, git_odb *odb, const cl_oid *commit,
+			      cl_error *err)
+{
+	char hex[CL_OID_HEXSZ + 1];
+	git_odb_object *obj = NULL;
+	const char *p, *end, *v;
+	size_t len;
+	git_oid id;
+	int rc, error = 0;
+
+	*has = 0;
+	store_to_git(&id, commit);
+	if ((rc = git_odb_read(&obj, odb, &id)) < 0) {
+		cl_oid_fmt(hex, commit);
+		return store_fail(err, store_code(rc), "cannot read commit %s", hex);
+	}
+	p = git_odb_object_data(obj);
+	end = p + git_odb_object_size(obj);
+	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT ||
+	    !store_header(&p, end, "tree", &v, &len) ||
+	    (store_header(&p, end, "parent", &v, &len) &&
+	     (*has = 1, store_hex_oid(parent, v, len) < 0))) {
+		cl_oid_fmt(hex, commit);
+		error = cl_error_set(err, CL_ESTORE, "cannot read commit %s: malformed", hex);
+	}
+	git_odb_object_free(obj);
+	return error;
+}
+
 static int store_collect(cl_oid **ids, size_t *n, cl_store *st,
 			 const cl_oid *from, const cl_oid *to, cl_error *err)
 {
-	git_commit *c = NULL;
-	cl_oid cur = *to;
+	cl_oid cur = *to, parent;
 	char hex[CL_OID_HEXSZ + 1];
+	git_odb *odb = NULL;
 	size_t alloc = 0;
-	int error = 0;
+	int error = 0, has;
 
 	*ids = NULL;
 	*n = 0;
+	if (git_repository_odb(&odb, st->repo) < 0)
+		return store_fail(err, CL_ESTORE, "cannot read the history");
 	while (!from || !cl_oid_equal(&cur, from)) {
-		if ((error = store_commit_lookup(&c, st, &cur, err)) < 0)
-			return error;
+		if ((error = store_first_parent(&parent, &has, odb, &cur, err)) < 0)
+			goto done;
 		if (*n == alloc) {
 			alloc = alloc ? cl_xmul(alloc, 2) : 64;
 			*ids = cl_xrealloc(*ids, cl_xmul(alloc, sizeof(**ids)));
 		}
 		(*ids)[(*n)++] = cur;
-		if (git_commit_parentcount(c) == 0) {
-			git_commit_free(c);
+		if (!has)
 			break;
-		}
-		store_from_git(&cur, git_commit_parent_id(c, 0));
-		git_commit_free(c);
-		c = NULL;
+		cur = parent;
 	}
 	if (from && !cl_oid_equal(&cur, from)) {
 		cl_oid_fmt(hex, from);
@@ -945,6 +1098,8 @@ static int store_collect(cl_oid **ids, size_t *n, cl_store *st,
 				     "history rewritten: indexed head %s is not an "
 				     "ancestor of the branch tip", hex);
 	}
+done:
+	git_odb_free(odb);
 	return error;
 }
 

@@ -282,6 +282,86 @@ static void test_store__commit_and_read(void **state)
 	assert_tip(f, &c2);
 }
 
+/* Writes body as a commit object with stock git (--literally: as is) and
+ * reads it back into ci; returns cl_store_commit_info's result. */
+static int raw_commit_info(fixture *f, const char *body, cl_commit_info *ci)
+{
+	char cmd[4096], hex[CL_OID_HEXSZ + 1] = "";
+	cl_oid id;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "printf '%%s' '%s' | git --git-dir='%s' hash-object"
+		 " --literally -t commit -w --stdin", body, f->repo);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(hex, sizeof(hex), p));
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(cl_oid_parse(&id, hex), 0);
+	return cl_store_commit_info(f->st, &id, ci, &f->err);
+}
+
+#define TREE0 "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+#define PARENT1 "parent 1111111111111111111111111111111111111111\n"
+#define PARENT2 "parent 2222222222222222222222222222222222222222\n"
+
+/* The commit reader takes what git writes, every header included, and
+ * refuses what it cannot read. */
+static void test_store__commit_info_reads_raw_commits(void **state)
+{
+	fixture *f = *state;
+	cl_commit_info ci;
+
+	/* two parents, a signature with its continuation lines, an
+	 * encoding, a zone west of Greenwich, a '<' in the name */
+	assert_int_equal(raw_commit_info(f, TREE0 PARENT1 PARENT2
+		"author A <b> <a@x> 1700000000 -0330\n"
+		"committer C D <c@x> 1700000060 +0800\n"
+		"encoding UTF-8\n"
+		"gpgsig -----BEGIN SSH SIGNATURE-----\n"
+		" U1NIU0lH\n"
+		" -----END SSH SIGNATURE-----\n"
+		"\n"
+		"subject\n\nChainlog-Actor: t001\n", &ci), 0);
+	assert_int_equal(ci.nparents, 2);
+	assert_string_equal(ci.author_name, "A <b>");
+	assert_string_equal(ci.author_email, "a@x");
+	assert_int_equal(ci.time, 1700000000);
+	assert_int_equal(ci.tz, -(3 * 60 + 30));
+	assert_string_equal(ci.committer_name, "C D");
+	assert_int_equal(ci.committer_time, 1700000060);
+	assert_int_equal(ci.committer_tz, 480);
+	assert_string_equal(ci.message, "subject\n\nChainlog-Actor: t001\n");
+	cl_commit_info_release(&ci);
+
+	/* a root commit with an empty message */
+	assert_int_equal(raw_commit_info(f, TREE0 "author A <a> 0 +0000\n"
+					 "committer A <a> 0 +0000\n\n", &ci), 0);
+	assert_int_equal(ci.nparents, 0);
+	assert_string_equal(ci.message, "");
+	cl_commit_info_release(&ci);
+
+	/* malformed: nothing is handed back */
+	static const char *const bad[] = {
+		"author A <a> 1 +0000\ncommitter A <a> 1 +0000\n\nm\n",   /* no tree */
+		TREE0 "committer A <a> 1 +0000\n\nm\n",                    /* no author */
+		TREE0 "author A <a> 1 +0000\n\nm\n",                       /* no committer */
+		TREE0 "author A a> 1 +0000\ncommitter A <a> 1 +0000\n\nm\n",
+		TREE0 "author A <a> x +0000\ncommitter A <a> 1 +0000\n\nm\n",
+		TREE0 "author A <a> 1 0000\ncommitter A <a> 1 +0000\n\nm\n",
+		TREE0 "author A <a> 1 +0000\ncommitter A <a> 1 +0000\nm\n", /* no blank line */
+		"tree 4b825dc6\nauthor A <a> 1 +0000\ncommitter A <a> 1 +0000\n\nm\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&ci, 0x5a, sizeof(ci));
+		assert_int_equal(raw_commit_info(f, bad[i], &ci), CL_ESTORE);
+		assert_non_null(strstr(f->err.msg, "malformed"));
+		assert_null(ci.message);
+		assert_null(ci.author_name);
+	}
+}
+
 static void test_store__empty_and_binary_contents(void **state)
 {
 	fixture *f = *state;
@@ -1029,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_store__oid_helpers),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_store__commit_and_read),
+		T(test_store__commit_info_reads_raw_commits),
 		T(test_store__empty_and_binary_contents),
 		T(test_store__cas_refuses_moved_branch),
 		T(test_store__cas_when_branch_deleted),
