@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SCHEMA 4
+#define INDEX_SCHEMA 5
 #define INDEX_BUSY_MS 10000
 
 /* The tables, without the secondary indexes (index_secondary_sql). */
@@ -75,7 +75,7 @@ static const char index_schema_sql[] =
 	" commit_id TEXT NOT NULL, record TEXT, time INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
-	"PRAGMA user_version = 4;";
+	"PRAGMA user_version = 5;";
 
 /*
  * The indexes a bulk load drops and builds again (see cl_index_bulk_begin),
@@ -85,8 +85,8 @@ static const char index_schema_sql[] =
 static const struct {
 	const char *name, *sql;
 } index_secondary[] = {
-	{ "records_period_state",
-	  "CREATE INDEX IF NOT EXISTS records_period_state ON records (period, state)" },
+	/* (state, id) in a table keyed by id: also a period's rows in a
+	 * state, as an id range within the state */
 	{ "records_state", "CREATE INDEX IF NOT EXISTS records_state ON records (state)" },
 	{ "records_talent", "CREATE INDEX IF NOT EXISTS records_talent ON records (talent)" },
 	/* what a text list shows, in id order: a period's rows read from
