@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,24 +69,27 @@ static int by_id(const void *a, const void *b)
 		      PACK_SHA1);
 }
 
-/* Appends obj's entry to pack; its CRC-32 goes to *crc. */
-static int pack_entry(cl_buf *pack, uint32_t *crc, const cl_pack_object *obj)
+/* Appends obj's entry to pack, compressed through z (one stream for the
+ * whole pack: zlib's compress2() would set up and tear down ~256 KB of
+ * state per object, most of the cost of a small object); its CRC-32 goes
+ * to *crc. */
+static int pack_entry(cl_buf *pack, uint32_t *crc, z_stream *z, const cl_pack_object *obj)
 {
 	size_t start = pack->size;
-	uLongf zlen;
-	int rc;
+	uLong bound;
 
-	if (obj->len > (size_t)ULONG_MAX / 2)
+	if (obj->len > (size_t)UINT_MAX / 2 || deflateReset(z) != Z_OK)
 		return -1;
 	put_entry_header(pack, obj->type, obj->len);
-	zlen = compressBound((uLong)obj->len);
-	cl_buf_grow(pack, zlen);
-	/* level 1: these packs are short-lived, `git gc` recompresses */
-	rc = compress2((Bytef *)pack->ptr + pack->size, &zlen, obj->data, (uLong)obj->len,
-		       Z_BEST_SPEED);
-	if (rc != Z_OK)
+	bound = deflateBound(z, (uLong)obj->len);
+	cl_buf_grow(pack, bound);
+	z->next_in = (Bytef *)(uintptr_t)obj->data;
+	z->avail_in = (uInt)obj->len;
+	z->next_out = (Bytef *)pack->ptr + pack->size;
+	z->avail_out = (uInt)bound;
+	if (deflate(z, Z_FINISH) != Z_STREAM_END)
 		return -1;
-	pack->size += zlen;
+	pack->size += bound - z->avail_out;
 	*crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)pack->ptr + start,
 			       (uInt)(pack->size - start));
 	return 0;
@@ -169,9 +173,11 @@ int cl_pack_write(char name[41], const char *dir, cl_pack_object *objs, size_t n
 	unsigned char sum[PACK_SHA1], isum[PACK_SHA1];
 	uint32_t *crcs = NULL;
 	uint64_t *offs = NULL;
+	z_stream z;
 	size_t i;
-	int error = -1;
+	int error = -1, zinit = 0;
 
+	memset(&z, 0, sizeof(z));
 	if (!n || n > UINT32_MAX)
 		return cl_error_set(err, CL_EINTERNAL, "a pack of %zu objects", n);
 	qsort(objs, n, sizeof(*objs), by_id);
@@ -180,13 +186,19 @@ int cl_pack_write(char name[41], const char *dir, cl_pack_object *objs, size_t n
 	cl_buf_put(&pack, "PACK", 4);
 	put_be32(&pack, 2);
 	put_be32(&pack, (uint32_t)n);
+	/* level 1: these packs are short-lived, `git gc` recompresses */
+	if (deflateInit(&z, Z_BEST_SPEED) != Z_OK) {
+		cl_error_set(err, CL_ESTORE, "cannot compress an object for a pack");
+		goto done;
+	}
+	zinit = 1;
 	for (i = 0; i < n; i++) {
 		if (i && !memcmp(objs[i].id, objs[i - 1].id, PACK_SHA1)) {
 			cl_error_set(err, CL_EINTERNAL, "an object twice in one pack");
 			goto done;
 		}
 		offs[i] = pack.size;
-		if (pack_entry(&pack, &crcs[i], &objs[i]) < 0) {
+		if (pack_entry(&pack, &crcs[i], &z, &objs[i]) < 0) {
 			cl_error_set(err, CL_ESTORE, "cannot compress an object for a pack");
 			goto done;
 		}
@@ -216,6 +228,8 @@ int cl_pack_write(char name[41], const char *dir, cl_pack_object *objs, size_t n
 fail:
 	cl_error_set(err, CL_ESTORE, "cannot write a pack in '%s': %s", dir, strerror(errno));
 done:
+	if (zinit)
+		deflateEnd(&z);
 	free(crcs);
 	free(offs);
 	cl_buf_release(&pack);

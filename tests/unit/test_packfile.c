@@ -101,8 +101,8 @@ static void test_packfile__git_reads_what_it_writes(void **state)
 {
 	struct fixture *fx = *state;
 	cl_error err = CL_ERROR_INIT;
-	cl_pack_object objs[4];
-	char name[41], id[41], cid[41], bid[41], tree[64], commit[512];
+	cl_pack_object objs[5];
+	char name[41], id[41], cid[41], bid[41], eid[41], tree[64], commit[512];
 	char *big = cl_xmalloc(300000), *out;
 	static const char blob[] = "id: 2022H2/t001\nstate: pending-village\n";
 	cl_buf path = CL_BUF_INIT;
@@ -123,12 +123,14 @@ static void test_packfile__git_reads_what_it_writes(void **state)
 			"\nsubmit 2022H2/t001\n", id);
 	object(&objs[2], 1, commit, (size_t)clen);
 	object(&objs[3], 3, big, 300000);
+	object(&objs[4], 3, "", 0); /* the empty blob: an empty zlib stream */
 	hex(cid, objs[2].id); /* the writer sorts objs by id */
 	hex(bid, objs[3].id);
+	hex(eid, objs[4].id);
 
 	assert_int_equal(cl_pack_write(name, "", objs, 0, 1, &err), CL_EINTERNAL);
 	cl_buf_printf(&path, "%s/repo.git/objects/pack", fx->dir);
-	if (cl_pack_write(name, path.ptr, objs, 4, 1, &err) < 0)
+	if (cl_pack_write(name, path.ptr, objs, 5, 1, &err) < 0)
 		fail_msg("write: %s", err.msg);
 	assert_int_equal(strlen(name), 40);
 
@@ -143,6 +145,10 @@ static void test_packfile__git_reads_what_it_writes(void **state)
 	out = run(fx, "git --git-dir='%s/repo.git' cat-file -s %s", fx->dir, bid);
 	assert_string_equal(out, "300000");
 	free(out);
+	out = run(fx, "git --git-dir='%s/repo.git' cat-file -s %s", fx->dir, eid);
+	assert_string_equal(out, "0");
+	free(out);
+	assert_string_equal(eid, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
 	out = run(fx, "git --git-dir='%s/repo.git' fsck --strict >/dev/null 2>&1; echo $?",
 		  fx->dir);
 	assert_string_equal(out, "0");
