@@ -932,7 +932,7 @@ static int engine_not_before(cl_request *out, cl_home *h, const cl_oid *tip,
 
 /* One attempt at a transition against the current tip. */
 static int engine_act_once(cl_home *h, const cl_request *req, cl_oid *seen,
-			   int *have_seen, cl_oid *out, cl_error *err)
+			   int *have_seen, cl_oid *out, cl_record **after, cl_error *err)
 {
 	cl_buf path = CL_BUF_INIT, data = CL_BUF_INIT, msg = CL_BUF_INIT;
 	char period[8], talent[CL_ID_MAX_BUF];
@@ -976,6 +976,10 @@ static int engine_act_once(cl_home *h, const cl_request *req, cl_oid *seen,
 	ch.data = data.ptr;
 	ch.len = data.size;
 	error = cl_store_commit(h->store, out, &tip, &ch, 1, &sig, msg.ptr, err);
+	if (!error && after) {
+		*after = rec;
+		rec = NULL;
+	}
 done:
 	cl_record_free(old);
 	cl_record_free(rec);
@@ -985,13 +989,16 @@ done:
 	return error;
 }
 
-int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_error *err)
+int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_record **after,
+		cl_error *err)
 {
 	cl_oid seen = { { 0 } }, out = { { 0 } };
 	int have_seen = 0, i, error = CL_EMOVED;
 
+	if (after)
+		*after = NULL;
 	for (i = 0; i < ENGINE_RETRIES && error == CL_EMOVED; i++)
-		error = engine_act_once(h, req, &seen, &have_seen, &out, err);
+		error = engine_act_once(h, req, &seen, &have_seen, &out, after, err);
 	if (error == CL_EMOVED)
 		return cl_error_set(err, CL_ECONFLICT, "%s: the history kept moving; retry",
 				    req->record_id);

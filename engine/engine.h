@@ -66,8 +66,10 @@ int cl_home_tip(cl_home *h, cl_oid *out, cl_error *err);
 /* Reads the record at the tip; CL_ENOTFOUND when there is none. */
 int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err);
 
-/* Runs one transition; *commit gets the new commit (may be NULL). */
-int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit,
+/* Runs one transition; *commit gets the new commit and *after the record
+ * as that commit has it, for the caller to free (either may be NULL; on
+ * failure *after is NULL). */
+int cl_home_act(cl_home *h, const cl_request *req, cl_oid *commit, cl_record **after,
 		cl_error *err);
 
 /* Validates and commits a new configuration (one commit). */

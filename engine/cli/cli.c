@@ -238,7 +238,7 @@ int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json
 		free(clean);
 		return status;
 	}
-	if (cli_open(&h, ctx, &err) < 0 || cl_home_act(h, req, &commit, &err) < 0)
+	if (cli_open(&h, ctx, &err) < 0 || cl_home_act(h, req, &commit, NULL, &err) < 0)
 		status = cli_fail(&err);
 	else
 		status = cli_act_print(h, req->record_id, &commit, json);

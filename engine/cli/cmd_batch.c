@@ -222,14 +222,10 @@ typedef struct batch_slot {
 /* Runs one parsed line and notes the record's state right after it. */
 static void batch_run(batch_slot *s, cl_home *h)
 {
-	cl_error e2 = CL_ERROR_INIT;
 	cl_record *r = NULL;
 
-	cl_oid blob;
-
-	s->error = cl_home_act(h, &s->b.req, &s->commit, &s->err);
-	if (!s->error &&
-	    cl_home_record_at(&r, &blob, h, &s->commit, s->b.req.record_id, &e2) == 0)
+	s->error = cl_home_act(h, &s->b.req, &s->commit, &r, &s->err);
+	if (!s->error)
 		s->state = cl_xstrdup(r->state);
 	cl_record_free(r);
 }

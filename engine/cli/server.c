@@ -245,16 +245,13 @@ static int server_act(json_t *ans, cl_home *h, const cl_request *req, cl_error *
 	char hex[CL_OID_HEXSZ + 1];
 	cl_error e2 = CL_ERROR_INIT;
 	cl_record *rec = NULL;
-	cl_oid commit, blob;
+	cl_oid commit;
 	size_t moved = 0;
 	int error;
 
 	if ((error = cl_store_group_begin(cl_home_store(h), err)) < 0)
 		return error;
-	error = cl_home_act(h, req, &commit, err);
-	if (!error && (error = cl_home_record_at(&rec, &blob, h, &commit, req->record_id,
-						 err)) < 0)
-		cl_error_prefix(err, "%s", req->record_id);
+	error = cl_home_act(h, req, &commit, &rec, err);
 	if (cl_store_group_end(cl_home_store(h), &moved, error ? &e2 : err) < 0 && !error)
 		error = CL_ESTORE;
 	if (!error && moved && cl_home_catch_up(h, &e2) < 0)

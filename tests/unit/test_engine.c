@@ -72,7 +72,7 @@ static void act(const char *home, cl_action action, const char *actor, int64_t w
 		req.log_file = path;
 	}
 	assert_int_equal(cl_home_open(&h, home, &err), 0);
-	if (cl_home_act(h, &req, NULL, &err) < 0)
+	if (cl_home_act(h, &req, NULL, NULL, &err) < 0)
 		fail_msg("act: %s", err.msg);
 	cl_home_free(h);
 	cl_ynode_free(log);
@@ -376,6 +376,40 @@ static void test_engine__reindex_equals_catch_up(void **state)
 	cl_buf_release(&path);
 }
 
+/* cl_home_act hands back the record as its commit has it, and nothing
+ * when it refuses. */
+static void test_engine__act_hands_back_the_record(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	cl_request req = { 0 };
+	cl_record *after = NULL, *read = NULL;
+	cl_home *h = NULL;
+	cl_oid commit, tip;
+
+	req.action = CL_ACTION_APPROVE;
+	req.record_id = "2022H2/t001";
+	req.actor = "v-nanzhao-01";
+	req.time = T1 + 60;
+	assert_int_equal(cl_home_open(&h, fx->home, &err), 0);
+	assert_int_equal(cl_home_act(h, &req, &commit, &after, &err), 0);
+	assert_non_null(after);
+	assert_string_equal(after->state, "pending-township");
+	assert_int_equal(cl_home_tip(h, &tip, &err), 0);
+	assert_true(cl_oid_equal(&tip, &commit));
+	assert_int_equal(cl_home_record(&read, h, "2022H2/t001", &err), 0);
+	assert_string_equal(read->state, after->state);
+	assert_string_equal(read->level, after->level);
+	assert_int_equal(read->ntrail, after->ntrail);
+	cl_record_free(read);
+	cl_record_free(after);
+	/* the same reviewer again: refused, and *after is NULL */
+	after = (cl_record *)&err; /* anything but NULL */
+	assert_int_equal(cl_home_act(h, &req, NULL, &after, &err), CL_EDENIED);
+	assert_null(after);
+	cl_home_free(h);
+}
+
 /* Rounds of approve, reject, submit again on t001: 3 commits each. */
 static void rounds(const char *home, int n)
 {
@@ -505,6 +539,7 @@ int main(void)
 		T(read_follows_packed_refs),
 		T(peek_refuses_what_is_no_plain_id),
 		T(reindex_equals_catch_up),
+		T(act_hands_back_the_record),
 		T(reindex_in_bulk_equals_catch_up),
 		T(bulk_left_behind_is_finished),
 #undef T
