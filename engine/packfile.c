@@ -186,8 +186,13 @@ int cl_pack_write(char name[41], const char *dir, cl_pack_object *objs, size_t n
 	cl_buf_put(&pack, "PACK", 4);
 	put_be32(&pack, 2);
 	put_be32(&pack, (uint32_t)n);
-	/* level 1: these packs are short-lived, `git gc` recompresses */
-	if (deflateInit(&z, Z_BEST_SPEED) != Z_OK) {
+	/* stored, not compressed: these packs live until the next fold
+	 * (every 16), which compresses and deltifies them, and `git gc`
+	 * after that.  A group's objects are mostly trees, whose 20-byte ids
+	 * do not compress, and even zlib's fastest level cost a served
+	 * transition ~9% of its CPU.  A small hash (memLevel 1): a stored
+	 * stream never uses it, and deflateReset clears it per object. */
+	if (deflateInit2(&z, Z_NO_COMPRESSION, Z_DEFLATED, 15, 1, Z_DEFAULT_STRATEGY) != Z_OK) {
 		cl_error_set(err, CL_ESTORE, "cannot compress an object for a pack");
 		goto done;
 	}

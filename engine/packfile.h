@@ -7,8 +7,9 @@
  * (git_packbuilder), but it then reads the pack back through its indexer
  * to make the .idx, searches for deltas and re-reads every object: most of
  * a durable transition's CPU time.  Here the objects are written as they
- * are, zlib-compressed, never as deltas, and the index is made from what
- * was written.  `git gc` later packs them with deltas like anything else.
+ * are, in stored (uncompressed) zlib streams, never as deltas, and the
+ * index is made from what was written.  The store's fold of small packs
+ * and `git gc` later pack them compressed, with deltas.
  *
  * Formats (git's Documentation/gitformat-pack): a version 2 pack ("PACK",
  * version, count, entries, SHA-1 of all that) and a version 2 index (magic,

@@ -109,7 +109,7 @@ static void test_packfile__git_reads_what_it_writes(void **state)
 	size_t i, tlen;
 	int clen;
 
-	for (i = 0; i < 300000; i++) /* compresses, and takes a long size header */
+	for (i = 0; i < 300000; i++) /* more than one stored block, a long size header */
 		big[i] = (char)('a' + (i * 7 + i / 13) % 26);
 	object(&objs[0], 3, blob, strlen(blob));
 	/* a tree naming the blob: "100644 t001.yaml\0" and the raw id */
