@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZLIB_CONST /* next_in points at const data */
 #include <zlib.h>
 
 #define PACK_SHA1 20
@@ -83,7 +84,7 @@ static int pack_entry(cl_buf *pack, uint32_t *crc, z_stream *z, const cl_pack_ob
 	put_entry_header(pack, obj->type, obj->len);
 	bound = deflateBound(z, (uLong)obj->len);
 	cl_buf_grow(pack, bound);
-	z->next_in = (Bytef *)(uintptr_t)obj->data;
+	z->next_in = (const Bytef *)obj->data;
 	z->avail_in = (uInt)obj->len;
 	z->next_out = (Bytef *)pack->ptr + pack->size;
 	z->avail_out = (uInt)bound;
