@@ -49,7 +49,7 @@
 #define INDEX_SCHEMA 5
 #define INDEX_BUSY_MS 10000
 
-/* The tables, without the secondary indexes (index_secondary_sql). */
+/* The tables, without the secondary indexes (index_secondary below). */
 static const char index_schema_sql[] =
 	"DROP TABLE IF EXISTS meta;"
 	"DROP TABLE IF EXISTS records;"

@@ -70,10 +70,9 @@ static int by_id(const void *a, const void *b)
 		      PACK_SHA1);
 }
 
-/* Appends obj's entry to pack, compressed through z (one stream for the
- * whole pack: zlib's compress2() would set up and tear down ~256 KB of
- * state per object, most of the cost of a small object); its CRC-32 goes
- * to *crc. */
+/* Appends obj's entry to pack as a zlib stream made through z (one stream
+ * for the whole pack, reset per object: compress2() would set up and tear
+ * down zlib's state for each); its CRC-32 goes to *crc. */
 static int pack_entry(cl_buf *pack, uint32_t *crc, z_stream *z, const cl_pack_object *obj)
 {
 	size_t start = pack->size;

@@ -948,20 +948,34 @@ static int store_person(char **name, char **email, int64_t *when, int *tz,
 	return 0;
 }
 
+/* The tree and parent lines at *p: the tree, the first parent and how
+ * many there are; *p moves past them. */
+static int store_commit_links(const char **p, const char *end, cl_oid *tree,
+			      cl_oid *parent, int *nparents)
+{
+	const char *v;
+	size_t len;
+
+	*nparents = 0;
+	if (!store_header(p, end, "tree", &v, &len) || store_hex_oid(tree, v, len) < 0)
+		return -1;
+	while (store_header(p, end, "parent", &v, &len)) {
+		if (!*nparents && store_hex_oid(parent, v, len) < 0)
+			return -1;
+		if (*nparents == INT_MAX)
+			return -1;
+		++*nparents;
+	}
+	return 0;
+}
+
 static int store_commit_parse(cl_commit_info *out, const char *data, size_t size)
 {
 	const char *p = data, *end = data + size, *v;
 	size_t len;
 
-	if (!store_header(&p, end, "tree", &v, &len) || store_hex_oid(&out->tree, v, len) < 0)
+	if (store_commit_links(&p, end, &out->tree, &out->parent, &out->nparents) < 0)
 		return -1;
-	while (store_header(&p, end, "parent", &v, &len)) {
-		if (!out->nparents && store_hex_oid(&out->parent, v, len) < 0)
-			return -1;
-		if (out->nparents == INT_MAX)
-			return -1;
-		out->nparents++;
-	}
 	if (!store_header(&p, end, "author", &v, &len) ||
 	    store_person(&out->author_name, &out->author_email, &out->time, &out->tz,
 			 v, len) < 0)
@@ -987,34 +1001,59 @@ static int store_commit_parse(cl_commit_info *out, const char *data, size_t size
 	return 0;
 }
 
+/* Reads commit's raw object from odb into *obj (the caller frees it), or
+ * says why not: missing, or not a commit. */
+static int store_commit_raw(git_odb_object **obj, git_odb *odb, const cl_oid *commit,
+			    cl_error *err)
+{
+	char hex[CL_OID_HEXSZ + 1];
+	git_oid id;
+	int rc;
+
+	*obj = NULL;
+	store_to_git(&id, commit);
+	if ((rc = git_odb_read(obj, odb, &id)) < 0) {
+		cl_oid_fmt(hex, commit);
+		return store_fail(err, store_code(rc), "cannot read commit %s", hex);
+	}
+	if (git_odb_object_type(*obj) != GIT_OBJECT_COMMIT) {
+		cl_oid_fmt(hex, commit);
+		rc = cl_error_set(err, CL_ESTORE, "cannot read commit %s: it is a %s", hex,
+				  git_object_type2string(git_odb_object_type(*obj)));
+		git_odb_object_free(*obj);
+		*obj = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+/* The "malformed" refusal of a commit that was read but not understood. */
+static int store_commit_malformed(const cl_oid *commit, cl_error *err)
+{
+	char hex[CL_OID_HEXSZ + 1];
+
+	cl_oid_fmt(hex, commit);
+	return cl_error_set(err, CL_ESTORE, "cannot read commit %s: malformed", hex);
+}
+
 int cl_store_commit_info(cl_store *st, const cl_oid *commit,
 			 cl_commit_info *out, cl_error *err)
 {
-	char hex[CL_OID_HEXSZ + 1];
 	git_odb_object *obj = NULL;
 	git_odb *odb = NULL;
-	git_oid id;
-	int error = 0, rc;
+	int error;
 
 	memset(out, 0, sizeof(*out));
-	store_to_git(&id, commit);
-	cl_oid_fmt(hex, commit);
-	if ((rc = git_repository_odb(&odb, st->repo)) < 0 ||
-	    (rc = git_odb_read(&obj, odb, &id)) < 0) {
-		error = store_fail(err, store_code(rc), "cannot read commit %s", hex);
-		goto done;
+	if (git_repository_odb(&odb, st->repo) < 0)
+		return store_fail(err, CL_ESTORE, "cannot read the history");
+	if ((error = store_commit_raw(&obj, odb, commit, err)) == 0) {
+		out->id = *commit;
+		if (store_commit_parse(out, git_odb_object_data(obj),
+				       git_odb_object_size(obj)) < 0) {
+			cl_commit_info_release(out);
+			error = store_commit_malformed(commit, err);
+		}
 	}
-	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
-		error = cl_error_set(err, CL_ESTORE, "cannot read commit %s: it is a %s",
-				     hex, git_object_type2string(git_odb_object_type(obj)));
-		goto done;
-	}
-	out->id = *commit;
-	if (store_commit_parse(out, git_odb_object_data(obj), git_odb_object_size(obj)) < 0) {
-		cl_commit_info_release(out);
-		error = cl_error_set(err, CL_ESTORE, "cannot read commit %s: malformed", hex);
-	}
-done:
 	git_odb_object_free(obj);
 	git_odb_free(odb);
 	return error;
@@ -1036,33 +1075,22 @@ void cl_commit_info_release(cl_commit_info *ci)
 
 /* The first-parent chain from `to` back to (not including) `from`, newest
  * first, in *ids (malloc'd) and *n. */
-/* The first parent of commit (*has 0 for a root commit), from its raw
- * bytes: a walk needs nothing else of it. */
+/* The first parent of commit and in *has how many it has (0 for a root
+ * commit), from its raw bytes: a walk needs nothing else of it. */
 static int store_first_parent(cl_oid *parent, int *has, git_odb *odb, const cl_oid *commit,
 			      cl_error *err)
 {
-	char hex[CL_OID_HEXSZ + 1];
 	git_odb_object *obj = NULL;
-	const char *p, *end, *v;
-	size_t len;
-	git_oid id;
-	int rc, error = 0;
+	const char *p;
+	cl_oid tree;
+	int error;
 
 	*has = 0;
-	store_to_git(&id, commit);
-	if ((rc = git_odb_read(&obj, odb, &id)) < 0) {
-		cl_oid_fmt(hex, commit);
-		return store_fail(err, store_code(rc), "cannot read commit %s", hex);
-	}
+	if ((error = store_commit_raw(&obj, odb, commit, err)) < 0)
+		return error;
 	p = git_odb_object_data(obj);
-	end = p + git_odb_object_size(obj);
-	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT ||
-	    !store_header(&p, end, "tree", &v, &len) ||
-	    (store_header(&p, end, "parent", &v, &len) &&
-	     (*has = 1, store_hex_oid(parent, v, len) < 0))) {
-		cl_oid_fmt(hex, commit);
-		error = cl_error_set(err, CL_ESTORE, "cannot read commit %s: malformed", hex);
-	}
+	if (store_commit_links(&p, p + git_odb_object_size(obj), &tree, parent, has) < 0)
+		error = store_commit_malformed(commit, err);
 	git_odb_object_free(obj);
 	return error;
 }

@@ -360,6 +360,20 @@ static void test_store__commit_info_reads_raw_commits(void **state)
 		assert_null(ci.message);
 		assert_null(ci.author_name);
 	}
+
+	/* an id that names a blob, both for the reader and for a walk */
+	cl_oid blob;
+	cl_oid *ids = NULL;
+	size_t n = 0;
+	assert_int_equal(commit1(f, &blob, NULL, "a", "1\n"), 0);
+	assert_int_equal(cl_store_path_id(f->st, &blob, "a", &blob, &f->err), 0);
+	assert_int_equal(cl_store_commit_info(f->st, &blob, &ci, &f->err), CL_ESTORE);
+	assert_non_null(strstr(f->err.msg, "it is a blob"));
+	assert_null(ci.message);
+	assert_int_equal(cl_store_chain(&ids, &n, f->st, NULL, &blob, &f->err), CL_ESTORE);
+	assert_non_null(strstr(f->err.msg, "it is a blob"));
+	assert_null(ids);
+	assert_int_equal(n, 0);
 }
 
 static void test_store__empty_and_binary_contents(void **state)
