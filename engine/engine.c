@@ -383,6 +383,11 @@ int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
  * last commit naming the record, and after a configuration commit every
  * record in flight gets who waits on it under the newer configuration,
  * as applying commit by commit did.
+ *
+ * A bulk load (below) defers the records to its end instead: each is
+ * then read once, however many chunks named it (engine_bulk_complete).
+ * Until that end commits, the index is in bulk, and readers do not
+ * answer from it (engine_index_at_tip).
  */
 
 /* Commits applied per index transaction. */
@@ -410,6 +415,8 @@ typedef struct catch_ctx {
 	size_t nt, talloc;/* entries in t, allocated */
 	int config;       /* the chunk has a configuration commit */
 	int bulk;         /* load in bulk from the first chunk on */
+	int defer;        /* the chunk is in a bulk load: no record is put
+			   * until its end (engine_bulk_complete) */
 	size_t done;      /* commits applied, for progress */
 	cl_error *err;    /* where errors go */
 } catch_ctx;
@@ -584,7 +591,7 @@ static int engine_apply_message(catch_ctx *c, const cl_oid *commit)
 	t.level = msg.level;
 	t.grade = msg.grade;
 	t.comment = msg.comment;
-	if ((error = cl_index_add_transition(c->h->index, &t, c->err)) < 0)
+	if ((error = cl_index_add_transition(c->h->index, &t, c->err)) < 0 || c->defer)
 		goto done;
 	if (msg.record)
 		engine_touch(c, msg.record, hex);
@@ -596,11 +603,23 @@ done:
 	return error;
 }
 
-/* Puts the chunk's records as of its last commit `end`, then the rows a
- * configuration change touches, then the configuration key. */
-static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
+/* Stores the key of the configuration in use with the head. */
+static int engine_store_config_key(cl_home *h, cl_error *err)
 {
 	cl_buf key = CL_BUF_INIT;
+	int error;
+
+	engine_config_key_string(&key, h->cfg_key);
+	error = cl_index_set_config(h->index, key.ptr, err);
+	cl_buf_release(&key);
+	return error;
+}
+
+/* Puts the chunk's records as of its last commit `end`, then the rows a
+ * configuration change touches, then the configuration key.  In a bulk
+ * load, only the key: the records wait for engine_bulk_complete. */
+static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
+{
 	cl_home *h = c->h;
 	size_t i;
 	int error;
@@ -616,11 +635,149 @@ static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
 	}
 	if (!error && c->config)
 		error = engine_refresh_waiting(h, end, c->t, c->nt, c->err);
-	if (!error) {
-		engine_config_key_string(&key, h->cfg_key);
-		error = cl_index_set_config(h->index, key.ptr, c->err);
+	if (!error)
+		error = engine_store_config_key(h, c->err);
+	return error;
+}
+
+/*
+ * The end of a bulk load: its chunks applied the transitions only, and
+ * here every record is put once, as commit by commit would have left it.
+ * A row is the record's file at the head, the configuration at the head
+ * (who waits on a record in flight follows the newest configuration; a
+ * finished record has no one waiting) and the last commit naming it.
+ * Walking the head's tree in order reads each file once, with no lookup
+ * by path; a history where a record moves many times is read no more
+ * often than one where it is submitted once.  Files under records/ that
+ * no transition names are left out, as commit by commit would; a record a
+ * transition names but the head lacks is an error, as it was there.
+ */
+typedef struct bulk_file {
+	char *id;         /* the record id its path gives */
+	cl_oid blob;      /* the file */
+} bulk_file;
+
+typedef struct bulk_ctx {
+	cl_home *h;
+	bulk_file *f;     /* one period's record files, put in id order:
+			   * the tree's order is by shard, random by id,
+			   * and random inserts are what bulk loading avoids */
+	size_t nf, falloc;
+	cl_buf data;      /* the record file being read */
+	cl_buf path;      /* a record's path */
+	int64_t named;    /* records the transitions name */
+	int64_t put;      /* records put */
+	cl_error *err;
+} bulk_ctx;
+
+static int engine_bulk_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const bulk_file *)a)->id, ((const bulk_file *)b)->id);
+}
+
+/* Puts the record in file f, if a transition names it. */
+static int engine_bulk_put(bulk_ctx *c, const bulk_file *f)
+{
+	char period[8], talent[CL_ID_MAX_BUF], commit[CL_OID_HEXSZ + 1];
+	cl_record *r = NULL;
+	int error;
+
+	error = cl_index_last_commit(c->h->index, f->id, commit, c->err);
+	if (error == CL_ENOTFOUND)
+		return 0;
+	if (error < 0 || (error = cl_record_id_split(period, talent, f->id, c->err)) < 0)
+		return error;
+	cl_buf_clear(&c->path);
+	cl_record_path(&c->path, period, talent);
+	cl_buf_clear(&c->data);
+	if ((error = cl_store_read_blob(c->h->store, &f->blob, &c->data, c->err)) < 0 ||
+	    (error = cl_record_parse(&r, c->path.ptr, c->data.ptr, c->data.size, c->err)) < 0)
+		return error;
+	if (strcmp(r->id, f->id))
+		error = cl_error_set(c->err, CL_EINVALID, "%s: the record says it is '%s'",
+				     c->path.ptr, r->id);
+	else
+		error = engine_index_record(c->h, r, &c->data, commit, c->err);
+	cl_record_free(r);
+	if (!error)
+		cl_progress("indexing records", (size_t)++c->put, (size_t)c->named);
+	return error;
+}
+
+/* Puts the period's files gathered so far, in id order. */
+static int engine_bulk_flush(bulk_ctx *c)
+{
+	size_t i;
+	int error = 0;
+
+	if (c->nf)
+		qsort(c->f, c->nf, sizeof(*c->f), engine_bulk_file_cmp);
+	for (i = 0; i < c->nf && !error; i++)
+		error = engine_bulk_put(c, &c->f[i]);
+	for (i = 0; i < c->nf; i++)
+		free(c->f[i].id);
+	c->nf = 0;
+	return error;
+}
+
+/* Gathers a record file; a new period puts the previous one's. */
+static int engine_bulk_record(const char *path, const cl_oid *blob, void *payload)
+{
+	bulk_ctx *c = payload;
+	char id[CL_ID_MAX_BUF + 8];
+	const char *p = path + strlen("records/"), *slash;
+	size_t len;
+	int error;
+
+	/* records/PERIOD/XX/TALENT.yaml, at the path its id gives: anything
+	 * else is not a record file, and commit by commit never read it */
+	if ((slash = strchr(p, '/')) == NULL || slash - p != 6 ||
+	    (slash = strchr(slash + 1, '/')) == NULL)
+		return 0;
+	len = strlen(slash + 1);
+	if (len <= 5 || len - 5 >= CL_ID_MAX_BUF || strcmp(slash + 1 + len - 5, ".yaml"))
+		return 0;
+	snprintf(id, sizeof(id), "%.6s/%.*s", p, (int)(len - 5), slash + 1);
+	cl_buf_clear(&c->path);
+	cl_record_path(&c->path, (char[8]){ p[0], p[1], p[2], p[3], p[4], p[5], 0 }, id + 7);
+	if (strcmp(c->path.ptr, path))
+		return 0;
+	if (c->nf && strncmp(c->f[0].id, id, 7) && (error = engine_bulk_flush(c)) < 0)
+		return error;
+	if (c->nf == c->falloc) {
+		c->falloc = c->falloc ? cl_xmul(c->falloc, 2) : 1024;
+		c->f = cl_xrealloc(c->f, cl_xmul(c->falloc, sizeof(*c->f)));
 	}
-	cl_buf_release(&key);
+	c->f[c->nf].id = cl_xstrdup(id);
+	c->f[c->nf++].blob = *blob;
+	return 0;
+}
+
+/* Ends a bulk load at commit `at`, the head the caller commits with. */
+static int engine_bulk_complete(cl_home *h, const cl_oid *at, cl_error *err)
+{
+	bulk_ctx c = { h, NULL, 0, 0, CL_BUF_INIT, CL_BUF_INIT, 0, 0, err };
+	size_t i;
+	int error;
+
+	if ((error = cl_index_bulk_history(h->index, err)) < 0 ||
+	    (error = cl_home_use_config(h, at, err)) < 0 ||
+	    (error = cl_index_named(h->index, &c.named, NULL, err)) < 0)
+		return error;
+	error = cl_store_list(h->store, at, "records", engine_bulk_record, &c, err);
+	if (!error)
+		error = engine_bulk_flush(&c);
+	if (!error && c.put != c.named &&
+	    (error = cl_index_named(h->index, NULL, &c.data, err)) == 0)
+		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'",
+				     c.data.size ? c.data.ptr : "(unknown)");
+	if (!error && (error = cl_index_bulk_end(h->index, err)) == 0)
+		error = engine_store_config_key(h, err);
+	for (i = 0; i < c.nf; i++)
+		free(c.f[i].id);
+	free(c.f);
+	cl_buf_release(&c.data);
+	cl_buf_release(&c.path);
 	return error;
 }
 
@@ -644,15 +801,22 @@ static int engine_chunk(catch_ctx *c, size_t first, size_t len)
 		goto done;
 	if (c->bulk && !bulk && (error = cl_index_bulk_begin(c->h->index, c->err)) < 0)
 		goto done;
+	c->defer = c->bulk || bulk;
 	for (i = first; i < first + len && !error; i++) {
 		error = engine_apply_message(c, &c->ids[i]);
 		cl_progress("indexing", ++c->done, c->n);
 	}
-	if (error || (error = engine_chunk_records(c, &c->ids[first + len - 1])) < 0)
+	if (error)
 		goto done;
 	/* the last chunk ends a bulk load, whoever began it */
-	if (first + len == c->n && (c->bulk || bulk) &&
-	    (error = cl_index_bulk_end(c->h->index, c->err)) < 0)
+	if (c->defer && first + len == c->n)
+		error = engine_bulk_complete(c->h, &c->ids[first + len - 1], c->err);
+	else if (c->defer &&
+		 (error = cl_home_use_config(c->h, &c->ids[first + len - 1], c->err)) == 0)
+		error = engine_store_config_key(c->h, c->err);
+	else if (!c->defer)
+		error = engine_chunk_records(c, &c->ids[first + len - 1]);
+	if (error < 0)
 		goto done;
 	cl_oid_fmt(end, &c->ids[first + len - 1]);
 	cl_fault("during-index");
@@ -666,20 +830,24 @@ done:
 
 /* An index at the tip may still be in bulk: its loader died after its
  * last chunk but one, and the chunk that would have ended the load was
- * someone else's commit.  Builds the indexes at head, unless the head
- * moved meanwhile (CL_EMOVED: the caller starts over). */
+ * someone else's commit.  Builds the indexes and puts the records at
+ * head, unless the head moved meanwhile (CL_EMOVED: the caller starts
+ * over). */
 static int engine_bulk_finish(cl_home *h, const char *prev, cl_error *err)
 {
 	char head[CL_OID_HEXSZ + 1];
+	cl_oid at;
 	int error, bulk;
 
 	if ((error = cl_index_bulk(h->index, &bulk, err)) < 0 || !bulk)
 		return error;
+	if (cl_oid_parse(&at, prev) < 0)
+		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", prev);
 	if ((error = cl_index_begin(h->index, err)) < 0)
 		return error;
 	if ((error = cl_index_head(h->index, head, err)) == 0 &&
 	    (error = strcmp(head, prev) ? CL_EMOVED : 0) == 0 &&
-	    (error = cl_index_bulk_end(h->index, err)) == 0)
+	    (error = engine_bulk_complete(h, &at, err)) == 0)
 		error = cl_index_commit(h->index, head, err);
 	cl_index_rollback(h->index);
 	return error;
@@ -849,7 +1017,7 @@ static int engine_index_at_tip(cl_home *h, cl_error *err)
 	cl_buf git = CL_BUF_INIT, path = CL_BUF_INIT;
 	cl_oid tip, at;
 	struct stat sb;
-	int error;
+	int error, bulk = 0;
 
 	engine_join(&git, h->dir, CL_HOME_HISTORY);
 	engine_join(&path, h->dir, CL_HOME_INDEX);
@@ -864,6 +1032,9 @@ static int engine_index_at_tip(cl_home *h, cl_error *err)
 	    (error = cl_store_peek_tip(git.ptr, &tip, err)) < 0)
 		goto done;
 	if (cl_oid_parse(&at, head) < 0 || !cl_oid_equal(&at, &tip))
+		error = CL_EMOVED;
+	/* a bulk load not ended has no record rows yet: the long way ends it */
+	else if ((error = cl_index_bulk(h->index, &bulk, err)) == 0 && bulk)
 		error = CL_EMOVED;
 done:
 	cl_buf_release(&git);

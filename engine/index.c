@@ -85,6 +85,10 @@ static const char index_schema_sql[] =
 static const struct {
 	const char *name, *sql;
 } index_secondary[] = {
+	/* first: a bulk load builds it alone before its records go in
+	 * (cl_index_bulk_history), the records' indexes after them */
+	{ "transitions_record", "CREATE INDEX IF NOT EXISTS transitions_record"
+	  " ON transitions (record, seq)" },
 	/* (state, id) in a table keyed by id: also a period's rows in a
 	 * state, as an id range within the state */
 	{ "records_state", "CREATE INDEX IF NOT EXISTS records_state ON records (state)" },
@@ -93,8 +97,6 @@ static const struct {
 	 * about a third of the pages the table's rows take */
 	{ "records_list", "CREATE INDEX IF NOT EXISTS records_list ON records"
 	  " (id, state, level, since, due)" },
-	{ "transitions_record", "CREATE INDEX IF NOT EXISTS transitions_record"
-	  " ON transitions (record, seq)" },
 	{ "transitions_commit", "CREATE UNIQUE INDEX IF NOT EXISTS"
 	  " transitions_commit ON transitions (commit_id)" },
 };
@@ -138,6 +140,9 @@ enum {
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
 	IX_COUNT_TRANSITIONS,
+	IX_LAST_COMMIT,
+	IX_COUNT_NAMED,
+	IX_NAMED_MISSING,
 	IX_NSTMT
 };
 
@@ -191,6 +196,14 @@ static const char *const index_sql[IX_NSTMT] = {
 		" WHERE record IS ?1 ORDER BY seq",
 	[IX_COUNT_RECORDS] = "SELECT count(*) FROM records",
 	[IX_COUNT_TRANSITIONS] = "SELECT count(*) FROM transitions",
+	/* the three below read transitions_record: not during a bulk load */
+	[IX_LAST_COMMIT] = "SELECT commit_id FROM transitions WHERE record = ?1"
+		" ORDER BY seq DESC LIMIT 1",
+	/* count(DISTINCT) leaves out NULL: configuration changes */
+	[IX_COUNT_NAMED] = "SELECT count(DISTINCT record) FROM transitions",
+	[IX_NAMED_MISSING] = "SELECT record FROM transitions"
+		" WHERE record IS NOT NULL AND record NOT IN (SELECT id FROM records)"
+		" LIMIT 1",
 };
 
 /* Bits of a query shape: which filters are set. */
@@ -342,6 +355,11 @@ static int index_connect(cl_index *ix, cl_error *err)
 	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = NORMAL;"
 			 "PRAGMA journal_size_limit = 4194304;"
+			 /* Debian builds sqlite with secure delete on: every
+			  * row removed or replaced is zeroed, and every freed
+			  * page written again.  The index is derived from a
+			  * history anyone with the files can read. */
+			 "PRAGMA secure_delete = OFF;"
 			 "PRAGMA foreign_keys = OFF;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return index_fail(ix, err, "cannot open the index '%s'", ix->path);
@@ -367,12 +385,13 @@ done:
 }
 
 /* Creates the secondary indexes that are missing, in order. */
-static int index_secondary_create(cl_index *ix)
+/* Builds the first n secondary indexes that are missing. */
+static int index_secondary_create(cl_index *ix, size_t n)
 {
 	size_t i;
 	int rc = SQLITE_OK;
 
-	for (i = 0; i < INDEX_NSECONDARY && rc == SQLITE_OK; i++)
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
 		rc = sqlite3_exec(ix->db, index_secondary[i].sql, NULL, NULL, NULL);
 	return rc;
 }
@@ -393,7 +412,7 @@ static int index_schema(cl_index *ix, cl_error *err)
 		goto done;
 	if (version != INDEX_SCHEMA &&
 	    (sqlite3_exec(ix->db, index_schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	     index_secondary_create(ix) != SQLITE_OK)) {
+	     index_secondary_create(ix, INDEX_NSECONDARY) != SQLITE_OK)) {
 		error = index_fail(ix, err, "cannot create the index schema");
 		goto done;
 	}
@@ -920,6 +939,16 @@ int cl_index_bulk_begin(cl_index *ix, cl_error *err)
 	return error;
 }
 
+int cl_index_bulk_history(cl_index *ix, cl_error *err)
+{
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL, "cannot index the transitions: "
+				    "no transaction is open");
+	if (index_secondary_create(ix, 1) != SQLITE_OK)
+		return index_fail(ix, err, "cannot index the transitions by record");
+	return 0;
+}
+
 int cl_index_bulk_end(cl_index *ix, cl_error *err)
 {
 	int error;
@@ -927,7 +956,7 @@ int cl_index_bulk_end(cl_index *ix, cl_error *err)
 	if (!index_writing(ix))
 		return cl_error_set(err, CL_EINTERNAL, "cannot end a bulk load: "
 				    "no transaction is open");
-	if (index_secondary_create(ix) != SQLITE_OK)
+	if (index_secondary_create(ix, INDEX_NSECONDARY) != SQLITE_OK)
 		return index_fail(ix, err, "cannot build the index's indexes");
 	if ((error = cl_index_bulk(ix, NULL, err)) == 0 && ix->bulk)
 		error = cl_error_set(err, CL_EINTERNAL, "cannot end a bulk load: "
@@ -1321,6 +1350,50 @@ static int index_count(cl_index *ix, int which, int64_t *out, cl_error *err)
 }
 
 /* Either pointer may be NULL; both counts come from one snapshot. */
+int cl_index_last_commit(cl_index *ix, const char *record, char out[41],
+			 cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_LAST_COMMIT];
+	const char *v;
+	int rc, error = CL_ENOTFOUND;
+
+	out[0] = '\0';
+	rc = index_bind_text(st, 1, record);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(st, 0);
+		if (index_hex_valid(v)) {
+			memcpy(out, v, 41);
+			error = 0;
+		} else {
+			error = cl_error_set(err, CL_ESTORE, "the index names a commit"
+					     " of record '%s' that is not a commit id", record);
+		}
+	} else if (rc != SQLITE_DONE) {
+		error = index_fail(ix, err, "cannot read the transitions of record '%s'",
+				   record);
+	}
+	index_reset(st);
+	return error;
+}
+
+int cl_index_named(cl_index *ix, int64_t *n, cl_buf *missing, cl_error *err)
+{
+	sqlite3_stmt *st = ix->stmt[IX_NAMED_MISSING];
+	int rc, error = 0;
+
+	if (n && (error = index_count(ix, IX_COUNT_NAMED, n, err)) < 0)
+		return error;
+	if (!missing)
+		return 0;
+	cl_buf_clear(missing);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cl_buf_puts(missing, (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot read the records the transitions name");
+	index_reset(st);
+	return error;
+}
+
 int cl_index_counts(cl_index *ix, int64_t *records, int64_t *transitions,
 		    cl_error *err)
 {

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "engine.h"
 #include "index.h"
+#include "record.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -30,7 +31,7 @@
 struct fixture {
 	char dir[64];   /* the mkdtemp directory */
 	char home[96];  /* the home in it */
-	char cmd[512];  /* scratch for system() */
+	char cmd[2048]; /* scratch for system() */
 };
 
 static void sample_files(cl_buf data[4], cl_config_file files[4])
@@ -311,7 +312,8 @@ static void dump(cl_buf *out, const char *home)
 	cl_home *h = NULL;
 	char head[CL_OID_HEXSZ + 1];
 
-	assert_int_equal(cl_home_open(&h, home, &err), 0);
+	if (cl_home_open(&h, home, &err) < 0)
+		fail_msg("open: %s", err.msg);
 	assert_int_equal(cl_index_head(cl_home_index(h), head, &err), 0);
 	cl_buf_printf(out, "head %s\n", head);
 	assert_int_equal(cl_index_query(cl_home_index(h), NULL, dump_record, out, &err), 0);
@@ -437,13 +439,15 @@ static int index_in_bulk(const char *home)
 	return on;
 }
 
-/* Drops the index's secondary indexes as a loader that died would leave
- * them, the head unchanged. */
+/* Leaves the index as a bulk loader that died leaves it, the head
+ * unchanged: the secondary indexes dropped, and no record rows (a bulk
+ * load puts them at its end). */
 static void leave_in_bulk(const char *home)
 {
 	cl_error err = CL_ERROR_INIT;
 	cl_buf path = CL_BUF_INIT;
 	cl_index *ix = NULL;
+	sqlite3 *db = NULL;
 	char head[CL_OID_HEXSZ + 1];
 
 	cl_buf_printf(&path, "%s/index.sqlite", home);
@@ -453,6 +457,10 @@ static void leave_in_bulk(const char *home)
 	assert_int_equal(cl_index_bulk_begin(ix, &err), 0);
 	assert_int_equal(cl_index_commit(ix, head, &err), 0);
 	cl_index_free(ix);
+	assert_int_equal(sqlite3_open(path.ptr, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM records; DELETE FROM record_yaml;"
+				      " DELETE FROM waiting", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 	cl_buf_release(&path);
 	assert_int_equal(index_in_bulk(home), 1);
 }
@@ -500,16 +508,23 @@ static void test_engine__bulk_left_behind_is_finished(void **state)
 
 	dump(&a, fx->home);
 	leave_in_bulk(fx->home);
-	/* a read at the tip answers from the index, and changes nothing */
+	/* a read at the tip does not answer from an index in bulk: it takes
+	 * the long way, which ends the load */
+	alone = 1;
 	st = read_state(fx->home, &alone);
 	assert_string_equal(st, "pending-village");
-	assert_true(alone);
+	assert_false(alone);
 	free(st);
-	assert_int_equal(index_in_bulk(fx->home), 1);
-	/* a writer at the tip builds the indexes */
+	assert_int_equal(index_in_bulk(fx->home), 0);
+	dump(&b, fx->home);
+	assert_string_equal(a.ptr, b.ptr);
+
+	/* a writer at the tip builds the indexes and puts the records */
+	leave_in_bulk(fx->home);
 	assert_int_equal(cl_home_open(&h, fx->home, &err), 0);
 	cl_home_free(h);
 	assert_int_equal(index_in_bulk(fx->home), 0);
+	cl_buf_clear(&b);
 	dump(&b, fx->home);
 	assert_string_equal(a.ptr, b.ptr);
 
@@ -529,6 +544,87 @@ static void test_engine__bulk_left_behind_is_finished(void **state)
 	cl_buf_release(&b);
 }
 
+/* Runs a shell command in the home's history (a bare repository): stock
+ * git, as an outsider could use it. */
+static void git_in(struct fixture *fx, const char *script)
+{
+	int n = snprintf(fx->cmd, sizeof(fx->cmd), "cd '%s/history.git' && %s", fx->home, script);
+
+	assert_true(n > 0 && (size_t)n < sizeof(fx->cmd));
+	assert_int_equal(system(fx->cmd), 0);
+}
+
+/* A commit on main, made with stock git: the tip's message and tree,
+ * with the tree changed by `edit` (update-index arguments). */
+static void git_recommit(struct fixture *fx, const char *edit)
+{
+	char script[400];
+	int n;
+
+	n = snprintf(script, sizeof(script),
+		 "export GIT_INDEX_FILE=$PWD/forge.idx && git read-tree main && "
+		 "git update-index %s && t=$(git write-tree) && "
+		 "c=$(git cat-file commit main | sed 1,/^$/d | git commit-tree $t -p main) && "
+		 "git update-ref refs/heads/main $c && rm -f forge.idx", edit);
+	assert_true(n > 0 && (size_t)n < sizeof(script));
+	git_in(fx, script);
+}
+
+/* The end of a bulk load reads only record files, each at the path its
+ * id gives, and only records a transition names; a named record the
+ * head lacks is an error, as one by one. */
+static void test_engine__bulk_reads_record_files_only(void **state)
+{
+	struct fixture *fx = *state;
+	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	cl_home *h = NULL;
+	int64_t records = 0;
+
+	char script[1024];
+	cl_buf t002 = CL_BUF_INIT;
+
+	rounds(fx->home, 22);
+	/* Not to be read: a note; t001's file, approved, at a path its id
+	 * does not give; t002's file at its own path, but no transition
+	 * names t002.  Read, either would change the rows. */
+	cl_record_path(&t002, "2022H2", "t002");
+	assert_true(snprintf(script, sizeof(script),
+		 "p=$(git ls-tree -r --name-only main records/2022H2) && "
+		 "b=$(echo note | git hash-object -w --stdin) && "
+		 "x=$(git cat-file blob main:$p | sed s/pending-village/approved/ | "
+		 "git hash-object -w --stdin) && "
+		 "y=$(git cat-file blob main:$p | sed s/t001/t002/g | git hash-object -w --stdin) && "
+		 "printf '100644 blob %%s\t%%s\n' $b records/2022H2/zz/notes.txt "
+		 "$x records/2022H2/zz/t001.yaml $y %s >forge.add", t002.ptr) <
+		    (int)sizeof(script));
+	git_in(fx, script);
+	git_recommit(fx, "--index-info <forge.add");
+	/* one commit caught up one by one, then the whole history in bulk */
+	dump(&a, fx->home);
+	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
+	assert_int_equal(cl_home_reindex(h, &err), 0);
+	assert_int_equal(cl_index_counts(cl_home_index(h), &records, NULL, &err), 0);
+	cl_home_free(h);
+	assert_int_equal(records, 1);
+	assert_int_equal(index_in_bulk(fx->home), 0);
+	dump(&b, fx->home);
+	assert_string_equal(a.ptr, b.ptr);
+
+	/* t001's file removed by a commit that names it */
+	git_in(fx, "git ls-tree -r --name-only main records/2022H2 | grep '/[0-9a-f]*/t001.yaml$' "
+		   "| sed 's/^/0 0000000000000000000000000000000000000000	/' >forge.del && "
+		   "test $(wc -l <forge.del) = 1");
+	git_recommit(fx, "--index-info <forge.del");
+	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
+	assert_int_equal(cl_home_reindex(h, &err), CL_ENOTFOUND);
+	assert_string_equal(err.msg, "no record '2022H2/t001'");
+	cl_home_free(h);
+	cl_buf_release(&a);
+	cl_buf_release(&b);
+	cl_buf_release(&t002);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +638,7 @@ int main(void)
 		T(act_hands_back_the_record),
 		T(reindex_in_bulk_equals_catch_up),
 		T(bulk_left_behind_is_finished),
+		T(bulk_reads_record_files_only),
 #undef T
 	};
 

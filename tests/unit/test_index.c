@@ -685,6 +685,55 @@ static void test_index__bulk_load(void **state)
 	cl_index_free(other);
 }
 
+/* At a bulk load's end, before the records go in: the transitions'
+ * index by record alone, the last commit naming each record, how many
+ * records the transitions name, and one of them that has no row. */
+static void test_index__bulk_history_names_last_commits(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_transition t[] = { tr(C1, "2022H2/t001", "submit"), tr(C2, NULL, "config"),
+				    tr(C3, "2022H2/t002", "submit"),
+				    tr(C4, "2022H2/t001", "approve") };
+	cl_buf missing = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	char hex[41];
+	int64_t n = -1;
+	size_t i;
+
+	assert_int_equal(cl_index_bulk_history(fx->ix, &err), CL_EINTERNAL);
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_bulk_begin(fx->ix, &err), 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(cl_index_add_transition(fx->ix, &t[i], &err), 0);
+	assert_int_equal(cl_index_bulk_history(fx->ix, &err), 0);
+	assert_int_equal(cl_index_commit(fx->ix, C4, &err), 0);
+	/* waiting_record, and the one just built */
+	assert_int_equal(count_indexes(fx->path), 2);
+
+	assert_int_equal(cl_index_last_commit(fx->ix, "2022H2/t001", hex, &err), 0);
+	assert_string_equal(hex, C4);
+	assert_int_equal(cl_index_last_commit(fx->ix, "2022H2/t002", hex, &err), 0);
+	assert_string_equal(hex, C3);
+	assert_int_equal(cl_index_last_commit(fx->ix, "2022H2/t404", hex, &err), CL_ENOTFOUND);
+	assert_string_equal(hex, "");
+
+	/* the configuration change names no record */
+	assert_int_equal(cl_index_named(fx->ix, &n, &missing, &err), 0);
+	assert_int_equal(n, 2);
+	assert_true(!strcmp(missing.ptr, "2022H2/t001") || !strcmp(missing.ptr, "2022H2/t002"));
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	put(fx->ix, rec("2022H2/t001", "2022H2", "t001", "submitted", NULL));
+	assert_int_equal(cl_index_named(fx->ix, NULL, &missing, &err), 0);
+	assert_string_equal(missing.ptr, "2022H2/t002");
+	put(fx->ix, rec("2022H2/t002", "2022H2", "t002", "submitted", NULL));
+	assert_int_equal(cl_index_named(fx->ix, NULL, &missing, &err), 0);
+	assert_string_equal(missing.ptr, "");
+	assert_int_equal(cl_index_bulk_end(fx->ix, &err), 0);
+	assert_int_equal(cl_index_commit(fx->ix, C4, &err), 0);
+	assert_int_equal(count_indexes(fx->path), 6);
+	cl_buf_release(&missing);
+}
+
 /* In bulk, a commit applied twice is caught when the indexes are built,
  * and that rolls the whole transaction back. */
 static void test_index__bulk_end_refuses_a_commit_twice(void **state)
@@ -1047,6 +1096,7 @@ int main(void)
 		T(reset_empties),
 		T(bulk_load),
 		T(bulk_end_refuses_a_commit_twice),
+		T(bulk_history_names_last_commits),
 		T(injection_strings_are_stored_verbatim),
 		T(reopen_keeps_data),
 		T(two_handles_share_committed_data),
