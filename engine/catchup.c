@@ -1,0 +1,566 @@
+/*
+ * catchup.c - the index follows the history: cl_home_catch_up() applies
+ * the commits the index lacks, cl_home_reindex() rebuilds it from the
+ * whole history (see engine.h).  The index is derived: everything here is
+ * read from commits' messages and trees, with the configuration each
+ * commit was made under.
+ */
+#include "engine.h"
+#include "home.h"
+#include "message.h"
+#include "record.h"
+#include "transition.h"
+#include "util.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Catching up applies the commits the index lacks in chunks, one index
+ * transaction each, that end at a commit C and leave the index exactly at
+ * C.  Within a chunk, each commit gives its transition from its message
+ * alone (the trailers say who did what), and notes the record it names.
+ * At the chunk's end, each noted record is read once, from C's tree, and
+ * its row computed with the configuration at C.  So a record is read and
+ * parsed once per chunk rather than once per commit, and all reads of a
+ * chunk go through one set of trees (libgit2's cache keeps them), where
+ * reading each commit's own tree parsed a fresh copy of the big
+ * directories every time.  Memory stays bounded by the chunk's size.
+ *
+ * The result does not depend on where chunks end: a row's commit is the
+ * last commit naming the record, and after a configuration commit every
+ * record in flight gets who waits on it under the newer configuration,
+ * as applying commit by commit did.
+ *
+ * A bulk load (below) defers the records to its end instead: each is
+ * then read once, however many chunks named it (engine_bulk_complete).
+ * Until that end commits, the index is in bulk, and readers do not
+ * answer from it (engine_index_at_tip).
+ */
+
+/* Commits applied per index transaction. */
+#define ENGINE_CHUNK 8192
+
+/* A catch-up of at least this many commits, and of more than the index
+ * holds, loads in bulk (see cl_index_bulk_begin): a reindex, a schema
+ * rebuilt, an import bigger than the home.  Fewer are cheaper one by one
+ * than building every index again. */
+#define ENGINE_BULK_MIN 64
+
+/* A record named in the chunk: id and the commit that named it last. */
+typedef struct touched {
+	char *id;                    /* record id, owned */
+	size_t seq;                  /* position in the chunk */
+	char hex[CL_OID_HEXSZ + 1];  /* the commit */
+} touched;
+
+typedef struct catch_ctx {
+	cl_home *h;       /* the home */
+	char prev[CL_OID_HEXSZ + 1]; /* the index head before the chunk */
+	cl_oid *ids;      /* commits to apply, oldest first */
+	size_t n;         /* entries in ids */
+	touched *t;       /* records named in the chunk */
+	size_t nt, talloc;/* entries in t, allocated */
+	int config;       /* the chunk has a configuration commit */
+	int bulk;         /* load in bulk from the first chunk on */
+	int defer;        /* the chunk is in a bulk load: no record is put
+			   * until its end (engine_bulk_complete) */
+	size_t done;      /* commits applied, for progress */
+	cl_error *err;    /* where errors go */
+} catch_ctx;
+
+static void engine_touch(catch_ctx *c, const char *id, const char *hex)
+{
+	touched *t;
+
+	if (c->nt == c->talloc) {
+		c->talloc = c->talloc ? cl_xmul(c->talloc, 2) : 256;
+		c->t = cl_xrealloc(c->t, cl_xmul(c->talloc, sizeof(*c->t)));
+	}
+	t = &c->t[c->nt];
+	t->id = cl_xstrdup(id);
+	t->seq = c->nt++;
+	memcpy(t->hex, hex, sizeof(t->hex));
+}
+
+static void engine_touched_clear(catch_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nt; i++)
+		free(c->t[i].id);
+	c->nt = 0;
+	c->config = 0;
+}
+
+/* By id, then the order they were named in. */
+static int engine_touched_cmp(const void *a, const void *b)
+{
+	const touched *x = a, *y = b;
+	int d = strcmp(x->id, y->id);
+
+	if (d)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Reads record id in commit's tree: its bytes into data, parsed into *out. */
+static int engine_record_bytes(cl_record **out, cl_buf *data, cl_home *h,
+			       const cl_oid *commit, const char *id, cl_error *err)
+{
+	char period[8], talent[CL_ID_MAX_BUF];
+	cl_buf path = CL_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	cl_buf_clear(data);
+	if ((error = cl_record_id_split(period, talent, id, err)) < 0)
+		return error;
+	cl_record_path(&path, period, talent);
+	error = cl_store_read(h->store, commit, path.ptr, data, NULL, err);
+	if (error == CL_ENOTFOUND)
+		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", id);
+	if (!error)
+		error = cl_record_parse(out, path.ptr, data->ptr, data->size, err);
+	cl_buf_release(&path);
+	return error;
+}
+
+/* Puts record r (whose YAML is data) as of commit_hex. */
+static int engine_index_record(cl_home *h, const cl_record *r, const cl_buf *data,
+			       const char *commit_hex, cl_error *err)
+{
+	cl_index_record row = { 0 };
+	const char **ids = NULL;
+	size_t n = 0;
+	int error;
+
+	assert(r && h->has_cfg);
+	cl_transition_waiting(&ids, &n, h->cfg, h->machine, r);
+	row.id = r->id;
+	row.period = r->period;
+	row.talent = r->talent;
+	row.state = r->state;
+	row.level = r->level;
+	row.since = r->since;
+	row.due = cl_workflow_due(h->cfg->workflow, r->level, r->since);
+	row.commit = (char *)commit_hex;
+	row.waiting = (char **)ids;
+	row.nwaiting = n;
+	row.yaml = data->ptr;
+	row.yaml_len = data->size;
+	error = cl_index_put_record(h->index, &row, err);
+	free(ids);
+	return error;
+}
+
+/* Reads record id at commit and puts it as of commit_hex. */
+static int engine_put_record(cl_home *h, const cl_oid *commit, const char *id,
+			     const char *commit_hex, cl_error *err)
+{
+	cl_buf data = CL_BUF_INIT;
+	cl_record *r = NULL;
+	int error;
+
+	if ((error = engine_record_bytes(&r, &data, h, commit, id, err)) == 0)
+		error = engine_index_record(h, r, &data, commit_hex, err);
+	cl_record_free(r);
+	cl_buf_release(&data);
+	return error;
+}
+
+typedef struct refresh_ctx {
+	char **ids;     /* record ids collected */
+	char **commits; /* the commit each row names */
+	size_t n;       /* entries */
+} refresh_ctx;
+
+static int engine_collect(const cl_index_record *r, void *payload)
+{
+	refresh_ctx *c = payload;
+
+	c->ids = cl_xrealloc(c->ids, cl_xmul(c->n + 1, sizeof(char *)));
+	c->commits = cl_xrealloc(c->commits, cl_xmul(c->n + 1, sizeof(char *)));
+	c->ids[c->n] = cl_xstrdup(r->id);
+	c->commits[c->n++] = cl_xstrdup(r->commit);
+	return 0;
+}
+
+static int engine_touched_find(const void *key, const void *elem)
+{
+	return strcmp(key, ((const touched *)elem)->id);
+}
+
+/* After a configuration change, who waits on what may change for every
+ * record in flight; what else the rows say does not.  The records in
+ * skip (nskip of them, sorted by id) were just put as of commit: they are
+ * left alone. */
+static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, const touched *skip,
+				  size_t nskip, cl_error *err)
+{
+	cl_index_filter f = { 0 };
+	refresh_ctx c = { NULL, NULL, 0 };
+	size_t i;
+	int error;
+
+	f.in_flight = 1;
+	error = cl_index_query(h->index, &f, engine_collect, &c, err);
+	for (i = 0; i < c.n && !error; i++)
+		if (!nskip || !bsearch(c.ids[i], skip, nskip, sizeof(*skip), engine_touched_find))
+			error = engine_put_record(h, commit, c.ids[i], c.commits[i], err);
+	cl_strv_free(c.ids, c.n);
+	cl_strv_free(c.commits, c.n);
+	return error;
+}
+
+/* Adds commit's transition (from its message) and notes its record. */
+static int engine_apply_message(catch_ctx *c, const cl_oid *commit)
+{
+	char hex[CL_OID_HEXSZ + 1];
+	cl_commit_info ci = { 0 };
+	cl_message msg = { 0 };
+	cl_index_transition t = { 0 };
+	int error;
+
+	cl_oid_fmt(hex, commit);
+	if ((error = cl_store_commit_info(c->h->store, commit, &ci, c->err)) < 0)
+		return error;
+	if ((error = cl_message_parse(&msg, ci.message, c->err)) < 0) {
+		cl_error_prefix(c->err, "commit %s", hex);
+		goto done;
+	}
+	t.commit = hex;
+	t.record = msg.record;
+	t.time = ci.time;
+	t.actor = msg.actor;
+	t.action = msg.action;
+	t.from = msg.from;
+	t.to = msg.to;
+	t.level = msg.level;
+	t.grade = msg.grade;
+	t.comment = msg.comment;
+	if ((error = cl_index_add_transition(c->h->index, &t, c->err)) < 0 || c->defer)
+		goto done;
+	if (msg.record)
+		engine_touch(c, msg.record, hex);
+	else
+		c->config = 1;
+done:
+	cl_message_release(&msg);
+	cl_commit_info_release(&ci);
+	return error;
+}
+
+/* Stores the key of the configuration in use with the head. */
+static int engine_store_config_key(cl_home *h, cl_error *err)
+{
+	cl_buf key = CL_BUF_INIT;
+	int error;
+
+	cl_home_config_key(&key, h->cfg_key);
+	error = cl_index_set_config(h->index, key.ptr, err);
+	cl_buf_release(&key);
+	return error;
+}
+
+/* Puts the chunk's records as of its last commit `end`, then the rows a
+ * configuration change touches, then the configuration key.  In a bulk
+ * load, only the key: the records wait for engine_bulk_complete. */
+static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
+{
+	cl_home *h = c->h;
+	size_t i;
+	int error;
+
+	if ((error = cl_home_use_config(h, end, c->err)) < 0)
+		return error;
+	if (c->nt)
+		qsort(c->t, c->nt, sizeof(*c->t), engine_touched_cmp);
+	for (i = 0; i < c->nt && !error; i++) {
+		if (i + 1 < c->nt && !strcmp(c->t[i].id, c->t[i + 1].id))
+			continue; /* only the last commit naming it counts */
+		error = engine_put_record(h, end, c->t[i].id, c->t[i].hex, c->err);
+	}
+	if (!error && c->config)
+		error = engine_refresh_waiting(h, end, c->t, c->nt, c->err);
+	if (!error)
+		error = engine_store_config_key(h, c->err);
+	return error;
+}
+
+/*
+ * The end of a bulk load: its chunks applied the transitions only, and
+ * here every record is put once, as commit by commit would have left it.
+ * A row is the record's file at the head, the configuration at the head
+ * (who waits on a record in flight follows the newest configuration; a
+ * finished record has no one waiting) and the last commit naming it.
+ * Walking the head's tree in order reads each file once, with no lookup
+ * by path; a history where a record moves many times is read no more
+ * often than one where it is submitted once.  Files under records/ that
+ * no transition names are left out, as commit by commit would; a record a
+ * transition names but the head lacks is an error, as it was there.
+ */
+typedef struct bulk_file {
+	char *id;         /* the record id its path gives */
+	cl_oid blob;      /* the file */
+} bulk_file;
+
+typedef struct bulk_ctx {
+	cl_home *h;
+	bulk_file *f;     /* one period's record files, put in id order:
+			   * the tree's order is by shard, random by id,
+			   * and random inserts are what bulk loading avoids */
+	size_t nf, falloc;
+	cl_buf data;      /* the record file being read */
+	cl_buf path;      /* a record's path */
+	int64_t named;    /* records the transitions name */
+	int64_t put;      /* records put */
+	cl_error *err;
+} bulk_ctx;
+
+static int engine_bulk_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const bulk_file *)a)->id, ((const bulk_file *)b)->id);
+}
+
+/* Puts the record in file f, if a transition names it. */
+static int engine_bulk_put(bulk_ctx *c, const bulk_file *f)
+{
+	char period[8], talent[CL_ID_MAX_BUF], commit[CL_OID_HEXSZ + 1];
+	cl_record *r = NULL;
+	int error;
+
+	error = cl_index_last_commit(c->h->index, f->id, commit, c->err);
+	if (error == CL_ENOTFOUND)
+		return 0;
+	if (error < 0 || (error = cl_record_id_split(period, talent, f->id, c->err)) < 0)
+		return error;
+	cl_buf_clear(&c->path);
+	cl_record_path(&c->path, period, talent);
+	cl_buf_clear(&c->data);
+	if ((error = cl_store_read_blob(c->h->store, &f->blob, &c->data, c->err)) < 0 ||
+	    (error = cl_record_parse(&r, c->path.ptr, c->data.ptr, c->data.size, c->err)) < 0)
+		return error;
+	if (strcmp(r->id, f->id))
+		error = cl_error_set(c->err, CL_EINVALID, "%s: the record says it is '%s'",
+				     c->path.ptr, r->id);
+	else
+		error = engine_index_record(c->h, r, &c->data, commit, c->err);
+	cl_record_free(r);
+	if (!error)
+		cl_progress("indexing records", (size_t)++c->put, (size_t)c->named);
+	return error;
+}
+
+/* Puts the period's files gathered so far, in id order. */
+static int engine_bulk_flush(bulk_ctx *c)
+{
+	size_t i;
+	int error = 0;
+
+	if (c->nf)
+		qsort(c->f, c->nf, sizeof(*c->f), engine_bulk_file_cmp);
+	for (i = 0; i < c->nf && !error; i++)
+		error = engine_bulk_put(c, &c->f[i]);
+	for (i = 0; i < c->nf; i++)
+		free(c->f[i].id);
+	c->nf = 0;
+	return error;
+}
+
+/* Gathers a record file; a new period puts the previous one's. */
+static int engine_bulk_record(const char *path, const cl_oid *blob, void *payload)
+{
+	bulk_ctx *c = payload;
+	char id[CL_ID_MAX_BUF + 8];
+	const char *p = path + strlen("records/"), *slash;
+	size_t len;
+	int error;
+
+	/* records/PERIOD/XX/TALENT.yaml, at the path its id gives: anything
+	 * else is not a record file, and commit by commit never read it */
+	if ((slash = strchr(p, '/')) == NULL || slash - p != 6 ||
+	    (slash = strchr(slash + 1, '/')) == NULL)
+		return 0;
+	len = strlen(slash + 1);
+	if (len <= 5 || len - 5 >= CL_ID_MAX_BUF || strcmp(slash + 1 + len - 5, ".yaml"))
+		return 0;
+	snprintf(id, sizeof(id), "%.6s/%.*s", p, (int)(len - 5), slash + 1);
+	cl_buf_clear(&c->path);
+	cl_record_path(&c->path, (char[8]){ p[0], p[1], p[2], p[3], p[4], p[5], 0 }, id + 7);
+	if (strcmp(c->path.ptr, path))
+		return 0;
+	if (c->nf && strncmp(c->f[0].id, id, 7) && (error = engine_bulk_flush(c)) < 0)
+		return error;
+	if (c->nf == c->falloc) {
+		c->falloc = c->falloc ? cl_xmul(c->falloc, 2) : 1024;
+		c->f = cl_xrealloc(c->f, cl_xmul(c->falloc, sizeof(*c->f)));
+	}
+	c->f[c->nf].id = cl_xstrdup(id);
+	c->f[c->nf++].blob = *blob;
+	return 0;
+}
+
+/* Ends a bulk load at commit `at`, the head the caller commits with. */
+static int engine_bulk_complete(cl_home *h, const cl_oid *at, cl_error *err)
+{
+	bulk_ctx c = { h, NULL, 0, 0, CL_BUF_INIT, CL_BUF_INIT, 0, 0, err };
+	size_t i;
+	int error;
+
+	if ((error = cl_index_bulk_history(h->index, err)) < 0 ||
+	    (error = cl_home_use_config(h, at, err)) < 0 ||
+	    (error = cl_index_named(h->index, &c.named, NULL, err)) < 0)
+		return error;
+	error = cl_store_list(h->store, at, "records", engine_bulk_record, &c, err);
+	if (!error)
+		error = engine_bulk_flush(&c);
+	if (!error && c.put != c.named &&
+	    (error = cl_index_named(h->index, NULL, &c.data, err)) == 0)
+		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'",
+				     c.data.size ? c.data.ptr : "(unknown)");
+	if (!error && (error = cl_index_bulk_end(h->index, err)) == 0)
+		error = engine_store_config_key(h, err);
+	for (i = 0; i < c.nf; i++)
+		free(c.f[i].id);
+	free(c.f);
+	cl_buf_release(&c.data);
+	cl_buf_release(&c.path);
+	return error;
+}
+
+/*
+ * Applies ids[first .. first+len) in one index transaction that extends
+ * c->prev.  Another process may be catching up the same commits: when the
+ * head is no longer c->prev, CL_EMOVED tells the caller to start over from
+ * the new head.
+ */
+static int engine_chunk(catch_ctx *c, size_t first, size_t len)
+{
+	char head[CL_OID_HEXSZ + 1], end[CL_OID_HEXSZ + 1];
+	size_t i;
+	int error, bulk = 0;
+
+	if ((error = cl_index_begin(c->h->index, c->err)) < 0)
+		return error;
+	if ((error = cl_index_head(c->h->index, head, c->err)) < 0 ||
+	    (strcmp(head, c->prev) && (error = CL_EMOVED) < 0) ||
+	    (error = cl_index_bulk(c->h->index, &bulk, c->err)) < 0)
+		goto done;
+	if (c->bulk && !bulk && (error = cl_index_bulk_begin(c->h->index, c->err)) < 0)
+		goto done;
+	c->defer = c->bulk || bulk;
+	for (i = first; i < first + len && !error; i++) {
+		error = engine_apply_message(c, &c->ids[i]);
+		cl_progress("indexing", ++c->done, c->n);
+	}
+	if (error)
+		goto done;
+	/* the last chunk ends a bulk load, whoever began it */
+	if (c->defer && first + len == c->n)
+		error = engine_bulk_complete(c->h, &c->ids[first + len - 1], c->err);
+	else if (c->defer &&
+		 (error = cl_home_use_config(c->h, &c->ids[first + len - 1], c->err)) == 0)
+		error = engine_store_config_key(c->h, c->err);
+	else if (!c->defer)
+		error = engine_chunk_records(c, &c->ids[first + len - 1]);
+	if (error < 0)
+		goto done;
+	cl_oid_fmt(end, &c->ids[first + len - 1]);
+	cl_fault("during-index");
+	if ((error = cl_index_commit(c->h->index, end, c->err)) == 0)
+		memcpy(c->prev, end, sizeof(end));
+done:
+	engine_touched_clear(c);
+	cl_index_rollback(c->h->index);
+	return error;
+}
+
+/* An index at the tip may still be in bulk: its loader died after its
+ * last chunk but one, and the chunk that would have ended the load was
+ * someone else's commit.  Builds the indexes and puts the records at
+ * head, unless the head moved meanwhile (CL_EMOVED: the caller starts
+ * over). */
+static int engine_bulk_finish(cl_home *h, const char *prev, cl_error *err)
+{
+	char head[CL_OID_HEXSZ + 1];
+	cl_oid at;
+	int error, bulk;
+
+	if ((error = cl_index_bulk(h->index, &bulk, err)) < 0 || !bulk)
+		return error;
+	if (cl_oid_parse(&at, prev) < 0)
+		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", prev);
+	if ((error = cl_index_begin(h->index, err)) < 0)
+		return error;
+	if ((error = cl_index_head(h->index, head, err)) == 0 &&
+	    (error = strcmp(head, prev) ? CL_EMOVED : 0) == 0 &&
+	    (error = engine_bulk_complete(h, &at, err)) == 0)
+		error = cl_index_commit(h->index, head, err);
+	cl_index_rollback(h->index);
+	return error;
+}
+
+static int engine_catch_up_once(cl_home *h, cl_error *err)
+{
+	catch_ctx c = { 0 };
+	cl_oid tip, from;
+	int64_t have = 0;
+	size_t i, len;
+	int error;
+
+	c.h = h;
+	c.err = err;
+	/* The index head first: read the other way round, a writer could
+	 * move tip and head in between, and a head newer than the tip we
+	 * read would look like a rewritten history. */
+	if ((error = cl_index_head(h->index, c.prev, err)) < 0 ||
+	    (error = cl_store_tip(h->store, &tip, err)) < 0)
+		return error;
+	if (*c.prev && cl_oid_parse(&from, c.prev) < 0)
+		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);
+	if (*c.prev && cl_oid_equal(&from, &tip))
+		return engine_bulk_finish(h, c.prev, err);
+	error = cl_store_chain(&c.ids, &c.n, h->store, *c.prev ? &from : NULL, &tip, err);
+	if (!error && c.n >= ENGINE_BULK_MIN &&
+	    (error = cl_index_counts(h->index, NULL, &have, err)) == 0)
+		c.bulk = have >= 0 && c.n > (size_t)have;
+	for (i = 0; !error && i < c.n; i += len) {
+		len = c.n - i < ENGINE_CHUNK ? c.n - i : ENGINE_CHUNK;
+		error = engine_chunk(&c, i, len);
+	}
+	free(c.ids);
+	free(c.t);
+	return error;
+}
+
+/* libgit2's object cache while catching up: a long catch-up reads each
+ * tree and blob about once, so a big cache only grows the process (its
+ * limit counts raw bytes, not parsed entries), as in verify. */
+#define ENGINE_CATCH_UP_CACHE ((size_t)4 << 20)
+
+int cl_home_catch_up(cl_home *h, cl_error *err)
+{
+	size_t cache = 0;
+	int i, error = CL_EMOVED, limited;
+
+	limited = cl_store_cache_limit(ENGINE_CATCH_UP_CACHE, &cache) == 0;
+	for (i = 0; i < ENGINE_RETRIES && error == CL_EMOVED; i++)
+		error = engine_catch_up_once(h, err);
+	if (limited)
+		cl_store_cache_limit(cache, NULL);
+	if (error == CL_EMOVED)
+		return cl_error_set(err, CL_ESTORE, "the index kept moving while catching up");
+	return error;
+}
+
+int cl_home_reindex(cl_home *h, cl_error *err)
+{
+	int error;
+
+	if ((error = cl_index_reset(h->index, err)) < 0)
+		return error;
+	return cl_home_catch_up(h, err);
+}
