@@ -215,32 +215,51 @@ static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, const touche
 	return error;
 }
 
+/* The transition of commit hex, made at time, whose message is msg. */
+static cl_index_transition engine_transition(const char *hex, int64_t time,
+					     const cl_message *msg)
+{
+	cl_index_transition t = { 0 };
+
+	t.commit = (char *)hex;
+	t.record = msg->record;
+	t.time = time;
+	t.actor = msg->actor;
+	t.action = msg->action;
+	t.from = msg->from;
+	t.to = msg->to;
+	t.level = msg->level;
+	t.grade = msg->grade;
+	t.comment = msg->comment;
+	return t;
+}
+
+/* Parses the message of commit hex (read into ci) into msg. */
+static int engine_message(cl_message *msg, const char *hex, const cl_commit_info *ci,
+			  cl_error *err)
+{
+	int error = cl_message_parse(msg, ci->message, err);
+
+	if (error < 0)
+		cl_error_prefix(err, "commit %s", hex);
+	return error;
+}
+
 /* Adds commit's transition (from its message) and notes its record. */
 static int engine_apply_message(catch_ctx *c, const cl_oid *commit)
 {
 	char hex[CL_OID_HEXSZ + 1];
 	cl_commit_info ci = { 0 };
 	cl_message msg = { 0 };
-	cl_index_transition t = { 0 };
+	cl_index_transition t;
 	int error;
 
 	cl_oid_fmt(hex, commit);
 	if ((error = cl_store_commit_info(c->h->store, commit, &ci, c->err)) < 0)
 		return error;
-	if ((error = cl_message_parse(&msg, ci.message, c->err)) < 0) {
-		cl_error_prefix(c->err, "commit %s", hex);
+	if ((error = engine_message(&msg, hex, &ci, c->err)) < 0)
 		goto done;
-	}
-	t.commit = hex;
-	t.record = msg.record;
-	t.time = ci.time;
-	t.actor = msg.actor;
-	t.action = msg.action;
-	t.from = msg.from;
-	t.to = msg.to;
-	t.level = msg.level;
-	t.grade = msg.grade;
-	t.comment = msg.comment;
+	t = engine_transition(hex, ci.time, &msg);
 	if ((error = cl_index_add_transition(c->h->index, &t, c->err)) < 0 || c->defer)
 		goto done;
 	if (msg.record)
@@ -503,6 +522,107 @@ static int engine_bulk_finish(cl_home *h, const char *prev, cl_error *err)
 	return error;
 }
 
+/*
+ * An empty index (a reindex, a new index file, a schema rebuilt) is
+ * loaded in one pass over the history, from the tip back to the root, in
+ * one transaction.  Each commit is read once and gives both its transition
+ * and its first parent: going forward in chunks reads every commit twice,
+ * once to find the chain and once for its message.  The transitions get
+ * seq -1 for the tip, -2 for its parent, and so on, so that seq still
+ * orders them as applied (and rows added later, numbered after the
+ * largest, follow them).  They are written in runs of ENGINE_LOAD_RUN,
+ * each in ascending seq: a B-tree filled only from its left end would
+ * leave its pages half full.  The records are then put as at the end of
+ * any bulk load (engine_bulk_complete).
+ *
+ * One transaction: a reader keeps answering from the index as it was,
+ * and a process killed meanwhile leaves it so (reindex empties it in the
+ * same transaction).  The price is a write-ahead log as big as the index
+ * until the checkpoint after the commit, and writers' index updates wait
+ * (a transition is still committed; its index row follows, as after any
+ * lag).
+ */
+#define ENGINE_LOAD_RUN 16384
+
+typedef struct load_entry {
+	char hex[CL_OID_HEXSZ + 1]; /* the commit */
+	int64_t time;               /* its time */
+	cl_message msg;             /* its message, parsed */
+} load_entry;
+
+/* Writes run[0 .. n) oldest first, run[i] being the (back + i + 1)-th
+ * commit counting back from the tip, then releases their messages. */
+static int engine_load_run(cl_home *h, load_entry *run, size_t n, int64_t back,
+			   cl_error *err)
+{
+	cl_index_transition t;
+	size_t i;
+	int error = 0;
+
+	for (i = n; i-- > 0 && !error;) {
+		t = engine_transition(run[i].hex, run[i].time, &run[i].msg);
+		t.seq = -(back + (int64_t)i + 1);
+		error = cl_index_add_transition(h->index, &t, err);
+	}
+	for (i = 0; i < n; i++)
+		cl_message_release(&run[i].msg);
+	return error;
+}
+
+/* Loads the index, empty or emptied first (reset), up to the tip; expect
+ * is how many commits that should be, for progress (0: unknown).
+ * CL_EMOVED when, without reset, the index is no longer empty. */
+static int engine_load(cl_home *h, int reset, int64_t expect, cl_error *err)
+{
+	char head[CL_OID_HEXSZ + 1], tip_hex[CL_OID_HEXSZ + 1];
+	load_entry *run = cl_xcalloc(ENGINE_LOAD_RUN, sizeof(*run));
+	cl_commit_info ci = { 0 };
+	cl_oid tip, at;
+	size_t n = 0, i;
+	int64_t done = 0;
+	int error, root = 0;
+
+	if ((error = cl_index_begin(h->index, err)) < 0)
+		goto done;
+	if ((error = cl_index_head(h->index, head, err)) < 0 ||
+	    (!reset && *head && (error = CL_EMOVED) < 0) ||
+	    (error = cl_store_tip(h->store, &tip, err)) < 0 ||
+	    (error = cl_index_reset(h->index, err)) < 0 ||
+	    (error = cl_index_bulk_begin(h->index, err)) < 0)
+		goto done;
+	cl_oid_fmt(tip_hex, &tip);
+	at = tip;
+	while (!root) {
+		cl_oid_fmt(run[n].hex, &at);
+		if ((error = cl_store_commit_info(h->store, &at, &ci, err)) < 0 ||
+		    (error = engine_message(&run[n].msg, run[n].hex, &ci, err)) < 0)
+			goto done;
+		run[n++].time = ci.time;
+		root = ci.nparents == 0;
+		at = ci.parent;
+		cl_commit_info_release(&ci);
+		if (++done <= expect)
+			cl_progress("indexing", (size_t)done, (size_t)expect);
+		if (n == ENGINE_LOAD_RUN || root) {
+			error = engine_load_run(h, run, n, done - (int64_t)n, err);
+			n = 0;
+			if (error < 0)
+				goto done;
+		}
+	}
+	if (expect && done != expect) /* the history changed since: end the line */
+		cl_progress("indexing", (size_t)done, (size_t)done);
+	if ((error = engine_bulk_complete(h, &tip, err)) == 0)
+		error = cl_index_commit(h->index, tip_hex, err);
+done:
+	for (i = 0; i < n; i++)
+		cl_message_release(&run[i].msg);
+	free(run);
+	cl_commit_info_release(&ci);
+	cl_index_rollback(h->index);
+	return error;
+}
+
 static int engine_catch_up_once(cl_home *h, cl_error *err)
 {
 	catch_ctx c = { 0 };
@@ -519,11 +639,13 @@ static int engine_catch_up_once(cl_home *h, cl_error *err)
 	if ((error = cl_index_head(h->index, c.prev, err)) < 0 ||
 	    (error = cl_store_tip(h->store, &tip, err)) < 0)
 		return error;
-	if (*c.prev && cl_oid_parse(&from, c.prev) < 0)
+	if (!*c.prev)
+		return engine_load(h, 0, 0, err);
+	if (cl_oid_parse(&from, c.prev) < 0)
 		return cl_error_set(err, CL_ESTORE, "index head '%s' is not a commit id", c.prev);
-	if (*c.prev && cl_oid_equal(&from, &tip))
+	if (cl_oid_equal(&from, &tip))
 		return engine_bulk_finish(h, c.prev, err);
-	error = cl_store_chain(&c.ids, &c.n, h->store, *c.prev ? &from : NULL, &tip, err);
+	error = cl_store_chain(&c.ids, &c.n, h->store, &from, &tip, err);
 	if (!error && c.n >= ENGINE_BULK_MIN &&
 	    (error = cl_index_counts(h->index, NULL, &have, err)) == 0)
 		c.bulk = have >= 0 && c.n > (size_t)have;
@@ -556,11 +678,22 @@ int cl_home_catch_up(cl_home *h, cl_error *err)
 	return error;
 }
 
+/* The whole history again, in one transaction that empties the index
+ * first; then whatever was committed meanwhile. */
 int cl_home_reindex(cl_home *h, cl_error *err)
 {
-	int error;
+	size_t cache = 0;
+	int64_t expect = 0;
+	int error, limited;
 
-	if ((error = cl_index_reset(h->index, err)) < 0)
+	/* what the index held: the length of the history, unless it lagged */
+	if ((error = cl_index_counts(h->index, NULL, &expect, err)) < 0)
+		return error;
+	limited = cl_store_cache_limit(ENGINE_CATCH_UP_CACHE, &cache) == 0;
+	error = engine_load(h, 1, expect, err);
+	if (limited)
+		cl_store_cache_limit(cache, NULL);
+	if (error < 0)
 		return error;
 	return cl_home_catch_up(h, err);
 }

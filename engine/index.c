@@ -136,6 +136,7 @@ enum {
 	IX_WAITING_ADD,
 	IX_TRANSITION_ADD,
 	IX_TRANSITION_APPEND,
+	IX_TRANSITION_AT,
 	IX_BULK_PROBE,
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
@@ -188,6 +189,10 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_TRANSITION_APPEND] = "INSERT INTO transitions (commit_id, record,"
 		" time, actor, action, from_state, to_state, level, grade,"
 		" comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	/* the same at a place the caller gives (a load from the tip back) */
+	[IX_TRANSITION_AT] = "INSERT INTO transitions (commit_id, record,"
+		" time, actor, action, from_state, to_state, level, grade,"
+		" comment, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[IX_BULK_PROBE] = "SELECT 1 FROM sqlite_schema WHERE type = 'index'"
 		" AND name = 'transitions_commit'",
 	/* IS matches NULL for ?1 NULL (configuration changes) */
@@ -886,12 +891,18 @@ static int index_bind_transition(sqlite3_stmt *st,
 int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 			    cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[ix->bulk ? IX_TRANSITION_APPEND : IX_TRANSITION_ADD];
+	sqlite3_stmt *st;
 	int error;
 
 	if ((error = index_transition_check(ix, t, err)) < 0)
 		return error;
+	if (t->seq && !ix->bulk)
+		return cl_error_set(err, CL_EINTERNAL, "cannot apply transition %s at a"
+				    " place of its own: not in a bulk load", t->commit);
+	st = ix->stmt[t->seq ? IX_TRANSITION_AT :
+		      ix->bulk ? IX_TRANSITION_APPEND : IX_TRANSITION_ADD];
 	if (index_bind_transition(st, t) != SQLITE_OK ||
+	    (t->seq && sqlite3_bind_int64(st, 11, t->seq) != SQLITE_OK) ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		error = index_fail(ix, err,
 				   "cannot apply transition %s to the index",
@@ -1277,6 +1288,7 @@ static void index_transition_fill(sqlite3_stmt *st, cl_index_transition *t)
 	t->level = index_column_dup(st, 7);
 	t->grade = index_column_dup(st, 8);
 	t->comment = index_column_dup(st, 9);
+	t->seq = 0;
 }
 
 static void index_transition_release(cl_index_transition *t)

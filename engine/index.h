@@ -70,6 +70,9 @@ typedef struct cl_index_transition {
 	char *level;   /* level id or NULL */
 	char *grade;   /* grade or NULL */
 	char *comment; /* comment or NULL */
+	int64_t seq;   /* 0: after every transition applied so far; else,
+			* during a bulk load only, its place in that order
+			* (any other non-zero number, see catchup.c) */
 } cl_index_transition;
 
 /* Writing: begin, any number of puts, then commit (which records head) or
