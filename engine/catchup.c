@@ -601,8 +601,9 @@ static int engine_load(cl_home *h, int reset, int64_t expect, cl_error *err)
 		root = ci.nparents == 0;
 		at = ci.parent;
 		cl_commit_info_release(&ci);
-		if (++done <= expect)
-			cl_progress("indexing", (size_t)done, (size_t)expect);
+		/* a history longer than expected: count without a total */
+		++done;
+		cl_progress("indexing", (size_t)done, done <= expect ? (size_t)expect : 0);
 		if (n == ENGINE_LOAD_RUN || root) {
 			error = engine_load_run(h, run, n, done - (int64_t)n, err);
 			n = 0;
@@ -610,7 +611,7 @@ static int engine_load(cl_home *h, int reset, int64_t expect, cl_error *err)
 				goto done;
 		}
 	}
-	if (expect && done != expect) /* the history changed since: end the line */
+	if (done != expect) /* end the line */
 		cl_progress("indexing", (size_t)done, (size_t)done);
 	if ((error = engine_bulk_complete(h, &tip, err)) == 0)
 		error = cl_index_commit(h->index, tip_hex, err);

@@ -34,13 +34,14 @@ static double engine_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Redraws "what: done/total, rate/s, ETA" at most ten times a second. */
+/* Redraws "what: done/total, rate/s, ETA" at most ten times a second;
+ * with total 0 (not known), "what: done, rate/s". */
 void cl_progress(const char *what, size_t done, size_t total)
 {
 	static double start, last;
 	double now, rate;
 
-	if (!isatty(2) || !total)
+	if (!isatty(2) || !done)
 		return;
 	now = engine_seconds();
 	if (done <= 1)
@@ -49,6 +50,10 @@ void cl_progress(const char *what, size_t done, size_t total)
 		return;
 	last = now;
 	rate = now > start ? (double)done / (now - start) : 0;
+	if (!total) {
+		fprintf(stderr, "\r%s: %zu, %.0f/s   ", what, done, rate);
+		return;
+	}
 	fprintf(stderr, "\r%s: %zu/%zu, %.0f/s, %.0f s left   ", what, done, total, rate,
 		rate > 0 ? (double)(total - done) / rate : 0);
 	if (done == total)

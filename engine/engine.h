@@ -105,7 +105,8 @@ int cl_home_record_at(cl_record **out, cl_oid *blob, cl_home *h,
 		      const cl_oid *commit, const char *id, cl_error *err);
 
 
-/* Progress on stderr when it is a terminal. */
+/* Progress on stderr when it is a terminal: done of total, total 0 when
+ * not known (then done == total, once, ends the line). */
 void cl_progress(const char *what, size_t done, size_t total);
 
 /* Verify: replays the history; calls report once per violation.  Returns
