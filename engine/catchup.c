@@ -393,7 +393,7 @@ static int engine_bulk_flush(bulk_ctx *c)
 static int engine_bulk_record(const char *path, const cl_oid *blob, void *payload)
 {
 	bulk_ctx *c = payload;
-	char id[CL_ID_MAX_BUF + 8];
+	char period[8], id[CL_ID_MAX_BUF + 8];
 	const char *p = path + strlen("records/"), *slash;
 	size_t len;
 	int error;
@@ -406,9 +406,11 @@ static int engine_bulk_record(const char *path, const cl_oid *blob, void *payloa
 	len = strlen(slash + 1);
 	if (len <= 5 || len - 5 >= CL_ID_MAX_BUF || strcmp(slash + 1 + len - 5, ".yaml"))
 		return 0;
-	snprintf(id, sizeof(id), "%.6s/%.*s", p, (int)(len - 5), slash + 1);
+	memcpy(period, p, 6);
+	period[6] = '\0';
+	snprintf(id, sizeof(id), "%s/%.*s", period, (int)(len - 5), slash + 1);
 	cl_buf_clear(&c->path);
-	cl_record_path(&c->path, (char[8]){ p[0], p[1], p[2], p[3], p[4], p[5], 0 }, id + 7);
+	cl_record_path(&c->path, period, id + 7);
 	if (strcmp(c->path.ptr, path))
 		return 0;
 	if (c->nf && strncmp(c->f[0].id, id, 7) && (error = engine_bulk_flush(c)) < 0)
@@ -437,9 +439,13 @@ static int engine_bulk_complete(cl_home *h, const cl_oid *at, cl_error *err)
 	if (!error)
 		error = engine_bulk_flush(&c);
 	if (!error && c.put != c.named &&
-	    (error = cl_index_named(h->index, NULL, &c.data, err)) == 0)
-		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'",
-				     c.data.size ? c.data.ptr : "(unknown)");
+	    (error = cl_index_named(h->index, NULL, &c.data, err)) == 0) {
+		if (c.data.size)
+			error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", c.data.ptr);
+		else /* its row is one from before this load */
+			error = cl_error_set(err, CL_ENOTFOUND, "a record a transition"
+					     " names is missing from the history");
+	}
 	if (!error && (error = cl_index_bulk_end(h->index, err)) == 0)
 		error = engine_store_config_key(h, err);
 	for (i = 0; i < c.nf; i++)

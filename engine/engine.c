@@ -353,6 +353,30 @@ int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
 
 /* ---- opening ---- */
 
+/*
+ * A command's index must be at the tip before it answers.  Another process
+ * may hold the index's write lock for longer than sqlite's busy timeout:
+ * loading an empty index in one transaction (catchup.c), or the end of a
+ * bulk load.  There is nothing else to answer from, so the command waits
+ * for it, up to ENGINE_OPEN_WAIT seconds, and says so once.
+ */
+#define ENGINE_OPEN_WAIT 900
+
+static int engine_open_catch_up(cl_home *h, cl_error *err)
+{
+	double start = engine_seconds();
+	int error, said = 0;
+
+	while ((error = cl_home_catch_up(h, err)) < 0 && cl_index_busy(h->index) &&
+	       engine_seconds() - start < ENGINE_OPEN_WAIT) {
+		if (!said++)
+			fprintf(stderr, "chainlog: another process is writing the index"
+				" (loading it, or a big import): waiting for it\n");
+		cl_error_clear(err);
+	}
+	return error;
+}
+
 static int engine_open(cl_home **out, const char *dir, int with_index, cl_error *err)
 {
 	cl_home *h = cl_xcalloc(1, sizeof(*h));
@@ -372,7 +396,7 @@ static int engine_open(cl_home **out, const char *dir, int with_index, cl_error 
 	engine_join(&path, dir, CL_HOME_INDEX);
 	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0)
 		goto done;
-	if (with_index && (error = cl_home_catch_up(h, err)) < 0)
+	if (with_index && (error = engine_open_catch_up(h, err)) < 0)
 		goto done;
 	*out = h;
 	h = NULL;

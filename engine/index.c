@@ -231,6 +231,8 @@ struct cl_index {
 	int bulk;                         /* the secondary indexes are gone,
 					   * as of the last cl_index_bulk*() */
 	int snapshot;                     /* in cl_index_read_begin .. end */
+	int busy;                         /* the last cl_index_begin() found
+					   * another writer past the timeout */
 };
 
 static int index_fail(cl_index *ix, cl_error *err, const char *fmt, ...)
@@ -511,10 +513,18 @@ int cl_index_begin(cl_index *ix, cl_error *err)
 	int error;
 
 	if ((error = index_exec(ix, IX_BEGIN_WRITE, err,
-				"cannot start writing to the index")) < 0)
+				"cannot start writing to the index")) < 0) {
+		ix->busy = (sqlite3_errcode(ix->db) & 0xff) == SQLITE_BUSY;
 		return error;
+	}
+	ix->busy = 0;
 	ix->writing = 1;
 	return 0;
+}
+
+int cl_index_busy(const cl_index *ix)
+{
+	return ix && ix->busy;
 }
 
 void cl_index_rollback(cl_index *ix)

@@ -79,6 +79,9 @@ typedef struct cl_index_transition {
  * rollback.  Applying the same commit twice is harmless: transitions are
  * keyed by commit id and records by record id. */
 int cl_index_begin(cl_index *ix, cl_error *err);
+/* Whether the last cl_index_begin() failed because another connection
+ * held the write lock for longer than the busy timeout (10 s). */
+int cl_index_busy(const cl_index *ix);
 int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err);
 int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 			    cl_error *err);

@@ -12,6 +12,8 @@
 #     whose CHAINLOG_PAUSE=before-cas:MS holds the winner inside the ref
 #     update long enough for the loser to have validated.
 #  3. Readers running throughout never see a half-applied transition.
+#  4. A command whose index lags waits for another process that holds the
+#     index's write lock past sqlite's busy timeout, says so, and answers.
 set -uo pipefail
 CHAINLOG=${CHAINLOG:?} ; here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d) ; trap 'rm -rf "$tmp"' EXIT
@@ -81,6 +83,25 @@ done
 check "$wins" 10 "winners over 10 races"
 check "$conflicts" 10 "'changed meanwhile' refusals (exit 6) over 10 races"
 out=$(cl verify 2>&1); check "$?" 0 "verify after the races: $out"
+
+# --- 4. a command waits for a writer that holds the index past the -------
+# busy timeout (10 s; loading an empty index holds it that long)
+id="2023H1/t-01-12"
+cp "$tmp/home/index.sqlite" "$tmp/index.old"
+cl reject --as tw-sec "$id" --comment "Redo it." >/dev/null
+cp "$tmp/index.old" "$tmp/home/index.sqlite" # the index lags one commit
+printf 'BEGIN IMMEDIATE;\n.shell touch %s/locked; sleep 12\nCOMMIT;\n' "$tmp" |
+	sqlite3 "$tmp/home/index.sqlite" >/dev/null & lpid=$!
+for _ in $(seq 1 100); do [ -e "$tmp/locked" ] && break; sleep 0.05; done
+t0=$(date +%s)
+cl list --state returned >"$tmp/l.out" 2>"$tmp/l.err"; st=$?
+waited=$(( $(date +%s) - t0 ))
+wait "$lpid"
+check "$st" 0 "list while another process holds the index: $(cat "$tmp/l.err")"
+check "$(cat "$tmp/l.out" | cut -d' ' -f1)" "$id" "list after waiting sees the commit the index lacked"
+check "$(cat "$tmp/l.err")" "chainlog: another process is writing the index (loading it, or a big import): waiting for it" "what it says while it waits"
+[ "$waited" -ge 10 ] && ok || bad "list answered after $waited s, before the lock was released"
+out=$(cl verify 2>&1); check "$?" 0 "verify after the wait: $out"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
