@@ -37,16 +37,18 @@
  * A bulk load (below) defers the records to its end instead: each is
  * then read once, however many chunks named it (engine_bulk_complete).
  * Until that end commits, the index is in bulk, and readers do not
- * answer from it (engine_index_at_tip).
+ * answer from it (engine_index_at_tip).  An empty index is not caught up
+ * in chunks at all: engine_load reads the history once, from the tip.
  */
 
 /* Commits applied per index transaction. */
 #define ENGINE_CHUNK 8192
 
 /* A catch-up of at least this many commits, and of more than the index
- * holds, loads in bulk (see cl_index_bulk_begin): a reindex, a schema
- * rebuilt, an import bigger than the home.  Fewer are cheaper one by one
- * than building every index again. */
+ * holds, loads in bulk (see cl_index_bulk_begin): an import bigger than
+ * the home, or an index far behind.  Fewer are cheaper one by one than
+ * building every index again.  An empty index is loaded another way
+ * (engine_load, below). */
 #define ENGINE_BULK_MIN 64
 
 /* A record named in the chunk: id and the commit that named it last. */

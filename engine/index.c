@@ -391,8 +391,7 @@ done:
 	return error;
 }
 
-/* Creates the secondary indexes that are missing, in order. */
-/* Builds the first n secondary indexes that are missing. */
+/* Builds the first n secondary indexes that are missing, in order. */
 static int index_secondary_create(cl_index *ix, size_t n)
 {
 	size_t i;
@@ -1371,7 +1370,6 @@ static int index_count(cl_index *ix, int which, int64_t *out, cl_error *err)
 	return error;
 }
 
-/* Either pointer may be NULL; both counts come from one snapshot. */
 int cl_index_last_commit(cl_index *ix, const char *record, char out[41],
 			 cl_error *err)
 {
@@ -1416,6 +1414,7 @@ int cl_index_named(cl_index *ix, int64_t *n, cl_buf *missing, cl_error *err)
 	return error;
 }
 
+/* Either pointer may be NULL; both counts come from one snapshot. */
 int cl_index_counts(cl_index *ix, int64_t *records, int64_t *transitions,
 		    cl_error *err)
 {
