@@ -325,6 +325,7 @@ static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
  */
 typedef struct bulk_file {
 	char *id;         /* the record id its path gives */
+	char *path;       /* that path */
 	cl_oid blob;      /* the file */
 } bulk_file;
 
@@ -335,7 +336,7 @@ typedef struct bulk_ctx {
 			   * and random inserts are what bulk loading avoids */
 	size_t nf, falloc;
 	cl_buf data;      /* the record file being read */
-	cl_buf path;      /* a record's path */
+	cl_buf path;      /* the path an id gives */
 	int64_t named;    /* records the transitions name */
 	int64_t put;      /* records put */
 	cl_error *err;
@@ -349,30 +350,39 @@ static int engine_bulk_file_cmp(const void *a, const void *b)
 /* Puts the record in file f, if a transition names it. */
 static int engine_bulk_put(bulk_ctx *c, const bulk_file *f)
 {
-	char period[8], talent[CL_ID_MAX_BUF], commit[CL_OID_HEXSZ + 1];
+	char commit[CL_OID_HEXSZ + 1];
 	cl_record *r = NULL;
 	int error;
 
 	error = cl_index_last_commit(c->h->index, f->id, commit, c->err);
 	if (error == CL_ENOTFOUND)
 		return 0;
-	if (error < 0 || (error = cl_record_id_split(period, talent, f->id, c->err)) < 0)
-		return error;
-	cl_buf_clear(&c->path);
-	cl_record_path(&c->path, period, talent);
 	cl_buf_clear(&c->data);
-	if ((error = cl_store_read_blob(c->h->store, &f->blob, &c->data, c->err)) < 0 ||
-	    (error = cl_record_parse(&r, c->path.ptr, c->data.ptr, c->data.size, c->err)) < 0)
+	if (error < 0 ||
+	    (error = cl_store_read_blob(c->h->store, &f->blob, &c->data, c->err)) < 0 ||
+	    (error = cl_record_parse(&r, f->path, c->data.ptr, c->data.size, c->err)) < 0)
 		return error;
 	if (strcmp(r->id, f->id))
 		error = cl_error_set(c->err, CL_EINVALID, "%s: the record says it is '%s'",
-				     c->path.ptr, r->id);
+				     f->path, r->id);
 	else
 		error = engine_index_record(c->h, r, &c->data, commit, c->err);
 	cl_record_free(r);
 	if (!error)
 		cl_progress("indexing records", (size_t)++c->put, (size_t)c->named);
 	return error;
+}
+
+/* Drops the files gathered so far. */
+static void engine_bulk_forget(bulk_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nf; i++) {
+		free(c->f[i].id);
+		free(c->f[i].path);
+	}
+	c->nf = 0;
 }
 
 /* Puts the period's files gathered so far, in id order. */
@@ -385,9 +395,7 @@ static int engine_bulk_flush(bulk_ctx *c)
 		qsort(c->f, c->nf, sizeof(*c->f), engine_bulk_file_cmp);
 	for (i = 0; i < c->nf && !error; i++)
 		error = engine_bulk_put(c, &c->f[i]);
-	for (i = 0; i < c->nf; i++)
-		free(c->f[i].id);
-	c->nf = 0;
+	engine_bulk_forget(c);
 	return error;
 }
 
@@ -422,6 +430,7 @@ static int engine_bulk_record(const char *path, const cl_oid *blob, void *payloa
 		c->f = cl_xrealloc(c->f, cl_xmul(c->falloc, sizeof(*c->f)));
 	}
 	c->f[c->nf].id = cl_xstrdup(id);
+	c->f[c->nf].path = cl_xstrdup(path);
 	c->f[c->nf++].blob = *blob;
 	return 0;
 }
@@ -430,7 +439,6 @@ static int engine_bulk_record(const char *path, const cl_oid *blob, void *payloa
 static int engine_bulk_complete(cl_home *h, const cl_oid *at, cl_error *err)
 {
 	bulk_ctx c = { h, NULL, 0, 0, CL_BUF_INIT, CL_BUF_INIT, 0, 0, err };
-	size_t i;
 	int error;
 
 	if ((error = cl_index_bulk_history(h->index, err)) < 0 ||
@@ -450,8 +458,7 @@ static int engine_bulk_complete(cl_home *h, const cl_oid *at, cl_error *err)
 	}
 	if (!error && (error = cl_index_bulk_end(h->index, err)) == 0)
 		error = engine_store_config_key(h, err);
-	for (i = 0; i < c.nf; i++)
-		free(c.f[i].id);
+	engine_bulk_forget(&c);
 	free(c.f);
 	cl_buf_release(&c.data);
 	cl_buf_release(&c.path);

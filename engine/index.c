@@ -136,7 +136,6 @@ enum {
 	IX_WAITING_ADD,
 	IX_TRANSITION_ADD,
 	IX_TRANSITION_APPEND,
-	IX_TRANSITION_AT,
 	IX_BULK_PROBE,
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
@@ -185,12 +184,10 @@ static const char *const index_sql[IX_NSTMT] = {
 		" comment) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
 		" WHERE NOT EXISTS (SELECT 1 FROM transitions WHERE commit_id = ?1)",
 	/* the same during a bulk load, which has no index to conflict on:
-	 * a commit applied twice then fails when the index is built */
+	 * a commit applied twice then fails when the index is built.  ?11
+	 * is the place the caller gives (a load from the tip back), or NULL
+	 * (unbound): after the last, as a NULL rowid always is */
 	[IX_TRANSITION_APPEND] = "INSERT INTO transitions (commit_id, record,"
-		" time, actor, action, from_state, to_state, level, grade,"
-		" comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	/* the same at a place the caller gives (a load from the tip back) */
-	[IX_TRANSITION_AT] = "INSERT INTO transitions (commit_id, record,"
 		" time, actor, action, from_state, to_state, level, grade,"
 		" comment, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[IX_BULK_PROBE] = "SELECT 1 FROM sqlite_schema WHERE type = 'index'"
@@ -908,8 +905,7 @@ int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 	if (t->seq && !ix->bulk)
 		return cl_error_set(err, CL_EINTERNAL, "cannot apply transition %s at a"
 				    " place of its own: not in a bulk load", t->commit);
-	st = ix->stmt[t->seq ? IX_TRANSITION_AT :
-		      ix->bulk ? IX_TRANSITION_APPEND : IX_TRANSITION_ADD];
+	st = ix->stmt[ix->bulk ? IX_TRANSITION_APPEND : IX_TRANSITION_ADD];
 	if (index_bind_transition(st, t) != SQLITE_OK ||
 	    (t->seq && sqlite3_bind_int64(st, 11, t->seq) != SQLITE_OK) ||
 	    sqlite3_step(st) != SQLITE_DONE)

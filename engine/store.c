@@ -1073,8 +1073,6 @@ void cl_commit_info_release(cl_commit_info *ci)
 
 /* ---- walking --------------------------------------------------------- */
 
-/* The first-parent chain from `to` back to (not including) `from`, newest
- * first, in *ids (malloc'd) and *n. */
 /* The first parent of commit and in *has how many it has (0 for a root
  * commit), from its raw bytes: a walk needs nothing else of it. */
 static int store_first_parent(cl_oid *parent, int *has, git_odb *odb, const cl_oid *commit,
@@ -1095,6 +1093,8 @@ static int store_first_parent(cl_oid *parent, int *has, git_odb *odb, const cl_o
 	return error;
 }
 
+/* The first-parent chain from `to` back to (not including) `from`, newest
+ * first, in *ids (malloc'd) and *n. */
 static int store_collect(cl_oid **ids, size_t *n, cl_store *st,
 			 const cl_oid *from, const cl_oid *to, cl_error *err)
 {
