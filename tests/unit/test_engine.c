@@ -597,8 +597,7 @@ static void test_engine__bulk_reads_record_files_only(void **state)
 	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT;
 	cl_error err = CL_ERROR_INIT;
 	cl_home *h = NULL;
-	int64_t records = 0;
-
+	int64_t records = 0, transitions = 0;
 	char script[1024];
 	cl_buf t002 = CL_BUF_INIT;
 
@@ -633,11 +632,17 @@ static void test_engine__bulk_reads_record_files_only(void **state)
 	git_in(fx, "git ls-tree -r --name-only main records/2022H2 | grep '/[0-9a-f]*/t001.yaml$' "
 		   "| sed 's/^/0 0000000000000000000000000000000000000000	/' >forge.del && "
 		   "test $(wc -l <forge.del) = 1");
+	transitions = index_int(fx->home, "SELECT count(*) FROM transitions");
 	git_recommit(fx, "--index-info <forge.del");
 	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
 	assert_int_equal(cl_home_reindex(h, &err), CL_ENOTFOUND);
 	assert_string_equal(err.msg, "no record '2022H2/t001'");
 	cl_home_free(h);
+	/* the refused reindex left the index it found: one transaction */
+	assert_int_equal(index_int(fx->home, "SELECT count(*) FROM transitions"), transitions);
+	assert_int_equal(index_int(fx->home, "SELECT count(*) FROM records"), 1);
+	assert_int_equal(index_int(fx->home, "SELECT count(*) FROM records"
+				   " WHERE id = '2022H2/t001' AND state = 'pending-village'"), 1);
 	cl_buf_release(&a);
 	cl_buf_release(&b);
 	cl_buf_release(&t002);
