@@ -140,7 +140,10 @@ enum {
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
 	IX_COUNT_TRANSITIONS,
-	IX_LAST_COMMIT,
+	/* prepared on first use (index_stmt): only the end of a bulk load
+	 * reads them, and every command opens the index */
+	IX_FIRST_LAZY,
+	IX_LAST_COMMIT = IX_FIRST_LAZY,
 	IX_COUNT_NAMED,
 	IX_NAMED_MISSING,
 	IX_NSTMT
@@ -334,6 +337,18 @@ static int index_prepare(cl_index *ix, const char *sql, unsigned flags,
 	return 0;
 }
 
+/* Fixed statement which, prepared now if it is one of the lazy ones. */
+static int index_stmt(cl_index *ix, int which, sqlite3_stmt **out, cl_error *err)
+{
+	int error = 0;
+
+	if (!ix->stmt[which])
+		error = index_prepare(ix, index_sql[which], SQLITE_PREPARE_PERSISTENT,
+				      &ix->stmt[which], err);
+	*out = ix->stmt[which];
+	return error;
+}
+
 /*
  * Opening.
  */
@@ -431,7 +446,7 @@ static int index_prepare_all(cl_index *ix, cl_error *err)
 {
 	int i, error;
 
-	for (i = 0; i < IX_NSTMT; i++)
+	for (i = 0; i < IX_FIRST_LAZY; i++)
 		if ((error = index_prepare(ix, index_sql[i],
 					   SQLITE_PREPARE_PERSISTENT,
 					   &ix->stmt[i], err)) < 0)
@@ -1355,9 +1370,11 @@ done:
 
 static int index_count(cl_index *ix, int which, int64_t *out, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[which];
-	int error = 0;
+	sqlite3_stmt *st;
+	int error;
 
+	if ((error = index_stmt(ix, which, &st, err)) < 0)
+		return error;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	else
@@ -1369,11 +1386,14 @@ static int index_count(cl_index *ix, int which, int64_t *out, cl_error *err)
 int cl_index_last_commit(cl_index *ix, const char *record, char out[41],
 			 cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_LAST_COMMIT];
+	sqlite3_stmt *st;
 	const char *v;
-	int rc, error = CL_ENOTFOUND;
+	int rc, error;
 
 	out[0] = '\0';
+	if ((error = index_stmt(ix, IX_LAST_COMMIT, &st, err)) < 0)
+		return error;
+	error = CL_ENOTFOUND;
 	rc = index_bind_text(st, 1, record);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = (const char *)sqlite3_column_text(st, 0);
@@ -1394,13 +1414,13 @@ int cl_index_last_commit(cl_index *ix, const char *record, char out[41],
 
 int cl_index_named(cl_index *ix, int64_t *n, cl_buf *missing, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_NAMED_MISSING];
+	sqlite3_stmt *st;
 	int rc, error = 0;
 
 	if (n && (error = index_count(ix, IX_COUNT_NAMED, n, err)) < 0)
 		return error;
-	if (!missing)
-		return 0;
+	if (!missing || (error = index_stmt(ix, IX_NAMED_MISSING, &st, err)) < 0)
+		return error;
 	cl_buf_clear(missing);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		cl_buf_puts(missing, (const char *)sqlite3_column_text(st, 0));
