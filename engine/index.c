@@ -48,6 +48,9 @@
 
 #define INDEX_SCHEMA 5
 #define INDEX_BUSY_MS 10000
+/* write-ahead log pages after which a commit checkpoints (see
+ * index_wal_hook): some ten transitions */
+#define INDEX_WAL_PAGES 256
 
 /* The tables, without the secondary indexes (index_secondary below). */
 static const char index_schema_sql[] =
@@ -353,6 +356,34 @@ static int index_stmt(cl_index *ix, int which, sqlite3_stmt **out, cl_error *err
  * Opening.
  */
 
+/*
+ * The write-ahead log is checkpointed by the commit that takes it past
+ * INDEX_WAL_PAGES, not when a connection closes.  sqlite's default, a
+ * checkpoint by the last connection to close, made every write command
+ * pay four syncs (the log's header and its directory on restart, then
+ * the log and the file at the checkpoint) for some 25 pages.  The price:
+ * index.sqlite alone is not the whole index, its -wal file is part of it
+ * until the next checkpoint; and a command that opens the index first
+ * rebuilds the log's shared-memory map, reading up to a megabyte.
+ *
+ * TRUNCATE leaves an empty log, so commands that follow skip that read,
+ * and a log that a reindex grew to the index's size goes at once.  It
+ * does not wait: with a reader on an older snapshot (or another writer)
+ * it checkpoints what it can, as PASSIVE does, and the next commit over
+ * the limit tries again.
+ */
+static int index_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)arg;
+	if (pages >= INDEX_WAL_PAGES) {
+		sqlite3_busy_timeout(db, 0);
+		(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE,
+						NULL, NULL);
+		sqlite3_busy_timeout(db, INDEX_BUSY_MS);
+	}
+	return SQLITE_OK;
+}
+
 static int index_connect(cl_index *ix, cl_error *err)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -363,12 +394,12 @@ static int index_connect(cl_index *ix, cl_error *err)
 	if (sqlite3_open_v2(ix->path, &ix->db, flags, NULL) != SQLITE_OK)
 		return index_fail(ix, err, "cannot open the index '%s'", ix->path);
 	sqlite3_busy_timeout(ix->db, INDEX_BUSY_MS);
-	/* keep the -wal and -shm files when the last connection closes:
-	 * else every read command creates both and deletes them again,
-	 * which costs a read at the tip more than its query.  The last to
-	 * close still checkpoints and, journal_size_limit being set, cuts
-	 * the WAL to zero bytes: index.sqlite alone is then complete. */
+	/* keep the -wal and -shm files when the last connection closes
+	 * (else every read command creates both and deletes them again),
+	 * and leave checkpoints to index_wal_hook */
 	sqlite3_file_control(ix->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	sqlite3_db_config(ix->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_hook(ix->db, index_wal_hook, NULL);
 	/* if the file system cannot do WAL, sqlite keeps a rollback
 	 * journal: still correct, with readers and the writer taking turns */
 	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL;"

@@ -81,14 +81,14 @@ forge() {
 legit() {
 	local tip
 	tip=$(git_h rev-parse refs/heads/main)
-	cp "$HOME_DIR/index.sqlite" "$T/legit.index"
+	index_copy "$HOME_DIR/index.sqlite" "$T/legit.index"
 	must "$@" || return 1
 	LEGIT_PATH=$(git_h diff-tree --no-commit-id --name-only -r "$tip" refs/heads/main)
 	git_h show "refs/heads/main:$LEGIT_PATH" >"$T/legit.yaml"
 	message_of refs/heads/main "$T/legit.msg"
 	FORGE_DATE="@$(git_h log -1 --format=%at refs/heads/main) +0000"
 	git_h update-ref refs/heads/main "$tip"
-	cp "$T/legit.index" "$HOME_DIR/index.sqlite"
+	index_copy "$T/legit.index" "$HOME_DIR/index.sqlite"
 }
 
 # caught DESC: verify exits 7 and every violation line names $FORGED.

@@ -22,6 +22,11 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 check() { if [ "$1" = "$2" ]; then ok; else bad "$3: expected '$2', got '$1'"; fi; }
 cl() { "$CHAINLOG" -C "$tmp/home" "$@"; }
+# an index whole: the file and its write-ahead log (or none)
+index_copy() {
+	cp "$1" "$2" || return 1
+	if [ -e "$1-wal" ]; then cp "$1-wal" "$2-wal"; else rm -f "$2-wal"; fi
+}
 git_count() { git --git-dir="$tmp/home/history.git" rev-list --count main; }
 export CHAINLOG_FSYNC=${CHAINLOG_FSYNC:-0}
 
@@ -87,9 +92,9 @@ out=$(cl verify 2>&1); check "$?" 0 "verify after the races: $out"
 # --- 4. a command waits for a writer that holds the index past the -------
 # busy timeout (10 s; loading an empty index holds it that long)
 id="2023H1/t-01-12"
-cp "$tmp/home/index.sqlite" "$tmp/index.old"
+index_copy "$tmp/home/index.sqlite" "$tmp/index.old"
 cl reject --as tw-sec "$id" --comment "Redo it." >/dev/null
-cp "$tmp/index.old" "$tmp/home/index.sqlite" # the index lags one commit
+index_copy "$tmp/index.old" "$tmp/home/index.sqlite" # the index lags one commit
 printf 'BEGIN IMMEDIATE;\n.shell touch %s/locked; sleep 12\nCOMMIT;\n' "$tmp" |
 	sqlite3 "$tmp/home/index.sqlite" >/dev/null & lpid=$!
 for _ in $(seq 1 100); do [ -e "$tmp/locked" ] && break; sleep 0.05; done

@@ -454,10 +454,10 @@ test_index_rebuild() {
 test_index_lag() {
 	init_sample || return
 	build_mixed || return
-	cp "$HOME_DIR/index.sqlite" "$T/index.old"
+	index_copy "$HOME_DIR/index.sqlite" "$T/index.old"
 	must approve --as tw-nanzhao 2022H2/t004 || return
 	must reject --as v-nanzhao-01 2023H1/t001 --comment "Redo it." || return
-	cp "$T/index.old" "$HOME_DIR/index.sqlite"
+	index_copy "$T/index.old" "$HOME_DIR/index.sqlite"
 	assert_eq "the restored index is behind (precondition)" "pending-township" \
 		"$(sql "select state from records where id = '2022H2/t004'")"
 	cl list
@@ -468,9 +468,9 @@ test_index_lag() {
 	assert_eq "index: one transition per commit" "$(commit_count)" "$(sql 'select count(*) from transitions')"
 
 	# the queue, too, is answered after catching up
-	cp "$HOME_DIR/index.sqlite" "$T/index.old2"
+	index_copy "$HOME_DIR/index.sqlite" "$T/index.old2"
 	must approve --as "d-$(sample_field t004 dispatched_by)" 2022H2/t004 --grade basic || return
-	cp "$T/index.old2" "$HOME_DIR/index.sqlite"
+	index_copy "$T/index.old2" "$HOME_DIR/index.sqlite"
 	cl queue --as "d-$(sample_field t004 dispatched_by)" --json
 	assert_ok "queue with a lagging index"
 	assert_json "the approved record left the department's queue" "$OUT" . '[]'

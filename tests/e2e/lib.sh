@@ -144,6 +144,14 @@ sql() {
 	sqlite3 -readonly "$HOME_DIR/index.sqlite" "$1"
 }
 
+# index_copy FROM TO: copies an index whole, with no chainlog running: the
+# file and its write-ahead log (which holds the commits since the last
+# checkpoint), or no log if FROM has none.
+index_copy() {
+	cp "$1" "$2" || return 1
+	if [ -e "$1-wal" ]; then cp "$1-wal" "$2-wal"; else rm -f "$2-wal"; fi
+}
+
 # ---- assertions ----------------------------------------------------------
 
 _pass() {

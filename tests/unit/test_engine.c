@@ -110,9 +110,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void copy(struct fixture *fx, const char *from, const char *to)
+/* Copies an index whole: the file and its write-ahead log, which holds
+ * the commits since the last checkpoint (or no log if FROM has none). */
+static void copy_index(struct fixture *fx, const char *from, const char *to)
 {
-	snprintf(fx->cmd, sizeof(fx->cmd), "cp '%s/%s' '%s/%s'", fx->home, from, fx->home, to);
+	snprintf(fx->cmd, sizeof(fx->cmd),
+		 "cd '%s' && cp '%s' '%s' && if [ -e '%s-wal' ]; then"
+		 " cp '%s-wal' '%s-wal'; else rm -f '%s-wal'; fi",
+		 fx->home, from, to, from, from, to, to);
 	assert_int_equal(system(fx->cmd), 0);
 }
 
@@ -198,9 +203,9 @@ static void test_engine__read_behind_tip_catches_up(void **state)
 	int alone;
 	char *s;
 
-	copy(fx, "index.sqlite", "index.old");
+	copy_index(fx, "index.sqlite", "index.old");
 	act(fx->home, CL_ACTION_WITHDRAW, "t001", T1 + 60);
-	copy(fx, "index.old", "index.sqlite");
+	copy_index(fx, "index.old", "index.sqlite");
 	s = read_state(fx->home, &alone);
 	assert_false(alone);
 	assert_string_equal(s, "withdrawn");
@@ -244,9 +249,9 @@ static void test_engine__read_follows_packed_refs(void **state)
 	assert_true(alone);
 	free(s);
 	/* a writer moves the packed branch (libgit2 writes a loose ref) */
-	copy(fx, "index.sqlite", "index.old");
+	copy_index(fx, "index.sqlite", "index.old");
 	act(fx->home, CL_ACTION_WITHDRAW, "t001", T1 + 60);
-	copy(fx, "index.old", "index.sqlite");
+	copy_index(fx, "index.old", "index.sqlite");
 	s = read_state(fx->home, &alone);
 	assert_false(alone);
 	assert_string_equal(s, "withdrawn");

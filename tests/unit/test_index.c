@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -830,6 +831,52 @@ static void test_index__reopen_keeps_data(void **state)
 	assert_history(fx->ix, "2022H2/t001", "1/submit");
 }
 
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Closing does not checkpoint: the commits stay in the write-ahead log,
+ * part of the index, until a commit takes the log past its limit; that
+ * one checkpoints and leaves the log empty, with nothing lost. */
+static void test_index__log_is_checkpointed_by_size_not_on_close(void **state)
+{
+	struct fixture *fx = *state;
+	char wal[160], id[32], head[48], *w[] = { "m1", NULL };
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001", "submitted", w);
+	cl_index_transition t = tr(C1, "2022H2/t001", "submit");
+	cl_error err = CL_ERROR_INIT;
+	long long size, most = 0;
+	int i;
+
+	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
+	apply(fx->ix, C1, &r, &t);
+	cl_index_free(fx->ix);
+	fx->ix = NULL;
+	assert_true(file_size(wal) > 0);
+	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
+	assert_head(fx->ix, C1);
+	assert_counts(fx->ix, 1, 1);
+	for (i = 2; i < 1000; i++) {
+		snprintf(id, sizeof(id), "2022H2/t%05d", i);
+		snprintf(head, sizeof(head), "%040x", i);
+		r = rec(id, "2022H2", id + 7, "submitted", w);
+		t = tr(head, id, "submit");
+		apply(fx->ix, head, &r, &t);
+		if ((size = file_size(wal)) == 0)
+			break;
+		most = size > most ? size : most;
+	}
+	assert_true(i < 1000);
+	/* some ten commits at least went by before the checkpoint */
+	assert_true(i > 10);
+	assert_true(most >= 256 * 4096 / 2);
+	assert_head(fx->ix, head);
+	assert_counts(fx->ix, i, i);
+}
+
 static void test_index__two_handles_share_committed_data(void **state)
 {
 	struct fixture *fx = *state;
@@ -1099,6 +1146,7 @@ int main(void)
 		T(bulk_history_names_last_commits),
 		T(injection_strings_are_stored_verbatim),
 		T(reopen_keeps_data),
+	T(log_is_checkpointed_by_size_not_on_close),
 		T(two_handles_share_committed_data),
 		T(readers_never_hold_the_write_lock),
 		T(other_schema_version_is_rebuilt),
