@@ -38,8 +38,10 @@ static int list_row(const cl_index_record *r, void *payload)
 	size_t i;
 
 	c->n++;
-	cl_time_format(since, r->since);
-	if (r->due)
+	/* a text line shows one of the two times: format only that one */
+	if (c->out || !c->queue)
+		cl_time_format(since, r->since);
+	if (r->due && (c->out || c->queue))
 		cl_time_format(when, r->due);
 	if (!c->out && strlen(r->id) + strlen(r->state) + strlen(r->level ? r->level : "-") <
 			       3 * CL_ID_MAX_BUF) {
