@@ -134,8 +134,12 @@ targets() {
 }
 
 # K durable CLI approvals of the targets on lines FROM.. of file $2, home $1
+# Durable timings start with nothing dirty in the page cache: an import
+# just before leaves hundreds of MB for the kernel to write back, and the
+# fsyncs measured would queue behind it.
 cli_approvals() { # $1: home, $2: targets file, $3: first line, $4: K
 	local home=$1 id who t0 t1
+	sync
 	sed -n "$3,$(($3 + $4 - 1))p" "$2" | while read -r id who; do
 		t0=$(us)
 		"$CL" -C "$home" approve --as "$who" "$id" >/dev/null 2>>"$log" || echo "approve $id failed" >>"$log"
@@ -239,6 +243,7 @@ cp -a "$PH/history.git" "$WORK/floor.git"
 ftal=$(sed -n "1,${SAMPLES}p" "$WORK/c2.targets" | awk '{split($1, a, "/"); print a[2]}')
 fper=$(sed -n 1p "$WORK/c2.targets" | cut -d/ -f1)
 floor_k=$((SAMPLES * 2 + 1))
+sync
 metric floor_fsync_us "$("$WORK/bin/floor" "$WORK/floor.git" 1 "$floor_k" "$fper" $ftal 2>>"$log" | median)"
 metric floor_nofsync_us "$("$WORK/bin/floor" "$WORK/floor.git" 0 "$floor_k" "$fper" $ftal 2>>"$log" | median)"
 rm -rf "$WORK/floor.git"
@@ -255,6 +260,7 @@ rm -rf "$WORK/naive"
 batch_rate() { # $1: first target line, $2: lines, rest: batch options
 	local first=$1 n=$2 l
 	shift 2
+	sync
 	sed -n "$first,$((first + n - 1))p" "$WORK/c2.targets" |
 		awk '{printf "{\"action\":\"approve\",\"as\":\"%s\",\"record\":\"%s\"}\n", $2, $1}' |
 		"$CL" -C "$PH" batch "$@" 2>>"$log" |
