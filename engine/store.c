@@ -72,6 +72,7 @@ struct cl_store {
 				  * see store_maker() */
 	store_group *group;      /* group commit state, NULL until first used */
 	int fold_later;          /* the caller folds (cl_store_maintain) */
+	int fold_due;            /* a pack was written since the last fold */
 	int memo_set;            /* memo_commit and memo_tree are set */
 	cl_oid memo_commit;      /* the last commit whose tree was read ... */
 	git_oid memo_tree;       /* ... and its tree: reading many files of
@@ -818,6 +819,9 @@ static int store_commit_object(git_oid *id, cl_store *st, const git_signature *s
 	return error;
 }
 
+static int store_single_begin(cl_store *st, const git_oid *parent, cl_error *err);
+static int store_single_end(cl_store *st, int ok, cl_error *err);
+
 int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
 		    const cl_change *changes, size_t nchanges,
 		    const cl_signature *sig, const char *message,
@@ -828,12 +832,17 @@ int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
 	git_signature *gsig = NULL;
 	const git_commit *parents[1];
 	git_oid tree_id, id;
-	int error;
+	int error, single = 0;
 
 	if ((error = store_check_commit_args(changes, nchanges, sig, message,
 					     err)) < 0 ||
 	    (parent && (error = store_commit_lookup(&pcommit, st, parent, err)) < 0))
 		goto done;
+	if (pcommit && !cl_store_grouped(st)) {
+		if ((error = store_single_begin(st, git_commit_id(pcommit), err)) < 0)
+			goto done;
+		single = 1;
+	}
 	if ((error = store_write_tree(&tree_id, st,
 				      pcommit ? git_commit_tree_id(pcommit) : NULL,
 				      changes, nchanges, err)) < 0)
@@ -856,8 +865,15 @@ int cl_store_commit(cl_store *st, cl_oid *out, const cl_oid *parent,
 				       pcommit ? git_commit_id(pcommit) : NULL,
 				       err)) < 0)
 		goto done;
+	if (single) {
+		single = 0;
+		if ((error = store_single_end(st, 1, err)) < 0)
+			goto done;
+	}
 	store_from_git(out, &id);
 done:
+	if (single)
+		store_single_end(st, 0, err);
 	git_signature_free(gsig);
 	git_tree_free(tree);
 	git_commit_free(pcommit);
@@ -1680,20 +1696,13 @@ typedef struct store_mem {
 	size_t cap;             /* slots in ids */
 } store_mem;
 
-/* Small packs this process wrote are folded into one every FOLD groups. */
-#define STORE_FOLD 16
-
 struct store_group {
 	store_mem *mem;  /* registered in the repository's odb, which owns it */
 	int active;      /* a group is open */
-	int lock;        /* the writer lock's fd while active */
+	int lock;        /* the writer lock's fd while active (-1: a single
+			  * commit, which takes it only to write) */
 	git_oid from;    /* the branch when the group began */
 	git_oid tip;     /* the branch as the group moved it */
-	git_oid *ids;    /* objects in the small packs below */
-	size_t nids;     /* entries in ids */
-	size_t capids;   /* slots in ids */
-	char packs[STORE_FOLD][GIT_OID_HEXSZ + 1]; /* small packs written */
-	size_t npacks;   /* entries in packs */
 };
 
 static int store_mem_write(git_odb_backend *b, const git_oid *id, const void *data,
@@ -1867,7 +1876,8 @@ static int store_group_move(cl_store *st, const git_oid *id,
 {
 	store_group *g = st->group;
 
-	cl_fault("before-cas");
+	if (g->lock >= 0) /* a single commit's is in store_single_end */
+		cl_fault("before-cas");
 	if (!parent || !git_oid_equal(parent, &g->tip))
 		return cl_error_set(err, CL_EMOVED, "branch moved meanwhile");
 	git_oid_cpy(&g->tip, id);
@@ -1898,18 +1908,15 @@ static void store_group_drop(cl_store *st)
 {
 	if (cl_store_grouped(st))
 		store_group_close(st->group, 0);
-	if (st->group)
-		free(st->group->ids);
 	free(st->group); /* the backend itself belongs to the odb */
 	st->group = NULL;
 }
 
-int cl_store_group_begin(cl_store *st, cl_error *err)
+/* The memory backend and the scratch repository, set up on first use. */
+static int store_group_setup(cl_store *st, cl_error *err)
 {
-	store_group *g;
-	int lock, error;
+	int error;
 
-	assert(!cl_store_grouped(st));
 	if (!st->group) {
 		st->group = cl_xcalloc(1, sizeof(*st->group));
 		st->group->lock = -1;
@@ -1919,12 +1926,23 @@ int cl_store_group_begin(cl_store *st, cl_error *err)
 			return error;
 		}
 		if ((error = store_scratch_open(st, st->group->mem, err)) < 0)
-			return error; /* the group stays, unusable: begin fails again */
+			return error; /* the group stays, unusable: setup fails again */
 	}
 	if (!st->scratch)
 		return cl_error_set(err, CL_ESTORE, "cannot set up a group commit");
+	store_group_forget(st->group); /* the last group's, kept for its catch-up */
+	return 0;
+}
+
+int cl_store_group_begin(cl_store *st, cl_error *err)
+{
+	store_group *g;
+	int lock, error;
+
+	assert(!cl_store_grouped(st));
+	if ((error = store_group_setup(st, err)) < 0)
+		return error;
 	g = st->group;
-	store_group_forget(g); /* the last group's, kept for its catch-up */
 	if ((lock = store_writer_lock(st, err)) < 0)
 		return lock;
 	if ((error = git_reference_name_to_id(&g->from, st->repo, CL_STORE_BRANCH)) < 0) {
@@ -1938,15 +1956,17 @@ int cl_store_group_begin(cl_store *st, cl_error *err)
 	return 0;
 }
 
-/*
- * Writes the group's new objects (in memory) as one pack with our own
- * writer (packfile.h: no indexer pass, no delta search, which were most
- * of a durable transition's time).  name gets the pack's name.
- */
 /* An object read back for the pack writer. */
 typedef struct store_raw_obj {
 	git_odb_object *obj;
 } store_raw_obj;
+
+/*
+ * Writes objects ids (distinct: a commit's or a group's new objects, in
+ * memory, or those of the packs being folded) as one pack with our own
+ * writer (packfile.h: no indexer pass, no delta search, which were most
+ * of a durable transition's time).  name gets the pack's name.
+ */
 
 static int store_write_group_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
 				  const git_oid *ids, size_t n, cl_error *err)
@@ -1982,79 +2002,298 @@ static int store_write_group_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
 	return error;
 }
 
-/* Writes objects ids as one pack with libgit2's packbuilder (durable when
- * fsync is on): the fold, which gains from its deltas and may meet an
- * object twice.  name gets the pack's name. */
-static int store_write_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
-			    const git_oid *ids, size_t n, cl_error *err)
-{
-	git_packbuilder *pb = NULL;
-	size_t i;
-	int error;
+/*
+ * Folding.  Each group and each single commit writes one small pack, and
+ * a reader searches the packs in turn: they must not pile up.  Packs are
+ * sorted into tiers by their object count: tier 0 holds up to STORE_TIER0
+ * objects (a commit's handful, a small group's), each next tier
+ * STORE_FOLD times as many.  When a tier holds STORE_FOLD packs, they are
+ * folded into one, which lands in a higher tier: an object is written
+ * again once per tier, and at most STORE_FOLD - 1 packs wait in each.
+ * Packs past the last tier (git gc's, or a fold of the last tier) wait
+ * for `git gc`.  A fold copies the objects as they are, uncompressed
+ * (packfile.h): libgit2's packbuilder would compress them and search for
+ * deltas, some 25 ms for the 16 packs of tier 0, over 1.5 ms a commit
+ * for each tier.  Compressing is left to `git gc`: until it runs, the
+ * history takes some 10 KB a transition, where gc makes it under 1 KB.
+ *
+ * The pack directory is the only record, so the packs of every process
+ * (commands, batch, serve) fold alike, and a pack with a .keep file is
+ * left alone, as git does.  The fold holds the writer lock: two processes
+ * never fold the same packs.  The new pack is durable before the old ones
+ * go; a reader that still looks for one of them finds its objects in the
+ * new pack (libgit2 rescans the pack directory on a miss), as with `git
+ * repack`.  A failure leaves the small packs, which are still valid.
+ */
+#define STORE_FOLD 16
+#define STORE_TIER0 64
+#define STORE_TIERS 3 /* tiers that are folded */
+#define STORE_IDX_HEAD (8 + 256 * 4) /* magic, version, fan-out table */
 
-	if ((error = git_packbuilder_new(&pb, st->repo)) < 0)
+typedef struct store_small_pack {
+	char name[GIT_OID_HEXSZ + 1];
+	uint32_t count; /* objects in it */
+} store_small_pack;
+
+/* The tier of a pack of count objects; STORE_TIERS for one never folded. */
+static int store_pack_tier(uint32_t count)
+{
+	uint64_t most = STORE_TIER0;
+	int tier = 0;
+
+	while (count > most && tier < STORE_TIERS) {
+		most *= STORE_FOLD;
+		tier++;
+	}
+	return tier;
+}
+
+static int store_oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+static uint32_t store_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Opens objects/pack/pack-<name>.<ext>, or -1. */
+static int store_pack_open(cl_store *st, const char *name, const char *ext)
+{
+	cl_buf path = CL_BUF_INIT;
+	int fd;
+
+	cl_buf_printf(&path, "%sobjects/pack/pack-%s.%s", git_repository_path(st->repo),
+		      name, ext);
+	fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	cl_buf_release(&path);
+	return fd;
+}
+
+/* Appends the ids pack p holds to *ids: 0, or -1 when its index is not a
+ * version 2 one, or the pack is missing or kept (a .keep file). */
+static int store_pack_ids(cl_store *st, const store_small_pack *p, git_oid **ids,
+			  size_t *n, size_t *cap)
+{
+	unsigned char head[STORE_IDX_HEAD], *raw = NULL;
+	size_t i, count, len;
+	int fd, other, error = -1;
+
+	if ((other = store_pack_open(st, p->name, "keep")) >= 0 ||
+	    (other = store_pack_open(st, p->name, "pack")) < 0) {
+		if (other >= 0)
+			close(other);
+		return -1;
+	}
+	close(other);
+	if ((fd = store_pack_open(st, p->name, "idx")) < 0)
+		return -1;
+	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    memcmp(head, "\377tOc\0\0\0\2", 8) != 0)
 		goto done;
-	git_packbuilder_set_threads(pb, 1);
-	for (i = 0; i < n && error == 0; i++)
-		error = git_packbuilder_insert(pb, &ids[i], NULL);
-	if (error == 0)
-		error = git_packbuilder_write(pb, NULL, 0, NULL, NULL);
-	if (error == 0)
-		git_oid_tostr(name, GIT_OID_HEXSZ + 1, git_packbuilder_hash(pb));
+	count = store_be32(head + 8 + 255 * 4);
+	len = count * GIT_OID_RAWSZ;
+	raw = cl_xmalloc(len ? len : 1);
+	if (pread(fd, raw, len, STORE_IDX_HEAD) != (ssize_t)len)
+		goto done;
+	if (*n + count > *cap) {
+		*cap = 2 * (*n + count);
+		*ids = cl_xrealloc(*ids, *cap * sizeof(**ids));
+	}
+	for (i = 0; i < count; i++)
+		memcpy((*ids)[(*n)++].id, raw + i * GIT_OID_RAWSZ, GIT_OID_RAWSZ);
+	error = 0;
 done:
-	git_packbuilder_free(pb);
-	return error < 0 ? store_fail(err, CL_ESTORE, "cannot write a pack") : 0;
+	free(raw);
+	close(fd);
+	return error;
 }
 
 /*
- * Folds the small packs of the last STORE_FOLD groups into one, so that
- * a long batch does not leave thousands of packs for every reader to
- * search.  The new pack is durable before the small ones go; a reader
- * that still looks for one of them finds its objects in the new pack
- * (libgit2 rescans the pack directory on a miss), as with `git repack`.
- * A failure leaves the small packs, which are still valid, in place.
+ * The packs of the lowest tier that holds STORE_FOLD of them (at most
+ * STORE_FOLD, in *packs); 0 when no tier is full.  Cheap when there is
+ * nothing to fold: fewer than STORE_FOLD indexes cost a directory read,
+ * more a stat each, the count of objects being worked out from the
+ * index's size (a version 2 index of n objects under 2 GiB is 1,072 +
+ * 28 n bytes).
  */
-static void store_group_fold(cl_store *st)
+static size_t store_fold_pick(cl_store *st, store_small_pack packs[STORE_FOLD])
 {
-	store_group *g = st->group;
+	store_small_pack *all = NULL;
+	size_t n = 0, cap = 0, i, k = 0, in[STORE_TIERS] = { 0 };
+	cl_buf dir = CL_BUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	int tier, full;
+	DIR *d;
+
+	cl_buf_printf(&dir, "%sobjects/pack", git_repository_path(st->repo));
+	d = opendir(dir.ptr);
+	cl_buf_release(&dir);
+	while (d && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		/* pack-<40 hex>.idx */
+		if (len != 5 + GIT_OID_HEXSZ + 4 || strncmp(de->d_name, "pack-", 5) ||
+		    strcmp(de->d_name + 5 + GIT_OID_HEXSZ, ".idx"))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			all = cl_xrealloc(all, cap * sizeof(*all));
+		}
+		memcpy(all[n].name, de->d_name + 5, GIT_OID_HEXSZ);
+		all[n++].name[GIT_OID_HEXSZ] = '\0';
+	}
+	for (i = 0; d && n >= STORE_FOLD && i < n; i++) {
+		char file[5 + GIT_OID_HEXSZ + 4 + 1];
+
+		snprintf(file, sizeof(file), "pack-%s.idx", all[i].name);
+		all[i].count = UINT32_MAX; /* never folded */
+		if (fstatat(dirfd(d), file, &sb, 0) == 0 && sb.st_size >= 1072 &&
+		    (sb.st_size - 1072) / 28 < UINT32_MAX)
+			all[i].count = (uint32_t)((sb.st_size - 1072) / 28);
+		if ((tier = store_pack_tier(all[i].count)) < STORE_TIERS)
+			in[tier]++;
+	}
+	if (d)
+		closedir(d);
+	for (full = 0; full < STORE_TIERS && in[full] < STORE_FOLD; full++)
+		;
+	for (i = 0; full < STORE_TIERS && i < n && k < STORE_FOLD; i++)
+		if (store_pack_tier(all[i].count) == full)
+			packs[k++] = all[i];
+	free(all);
+	return k;
+}
+
+/* Folds one full tier, if any; a failure only warns. */
+static void store_fold(cl_store *st)
+{
+	store_small_pack packs[STORE_FOLD];
 	char name[GIT_OID_HEXSZ + 1];
 	cl_error err = CL_ERROR_INIT;
 	cl_buf path = CL_BUF_INIT;
-	size_t i;
+	git_oid *ids = NULL;
+	size_t n, i, k, nids = 0, cap = 0;
+	int lock = -1, error = 0;
 
-	if (store_write_pack(name, st, g->ids, g->nids, &err) < 0) {
-		fprintf(stderr, "chainlog: warning: %s\n", err.msg);
-		return;
-	}
-	for (i = 0; i < g->npacks; i++) {
-		if (strcmp(g->packs[i], name) == 0)
+	st->fold_due = 0;
+	/* looked at again under the lock: another writer may have folded */
+	if (!store_fold_pick(st, packs) || (lock = store_writer_lock(st, &err)) < 0 ||
+	    !(n = store_fold_pick(st, packs)))
+		goto done;
+	/* a kept pack, or one without its pack file, is left out */
+	for (i = 0, k = 0; i < n; i++)
+		if (store_pack_ids(st, &packs[i], &ids, &nids, &cap) == 0)
+			packs[k++] = packs[i];
+	if ((n = k) < 2)
+		goto done;
+	/* an object may be in two packs (a pack left by a commit that died
+	 * before its branch moved, then written again) */
+	qsort(ids, nids, sizeof(*ids), store_oid_cmp);
+	for (i = 0, k = 0; i < nids; i++)
+		if (!k || !git_oid_equal(&ids[k - 1], &ids[i]))
+			ids[k++] = ids[i];
+	error = store_write_group_pack(name, st, ids, k, &err);
+	for (i = 0; !error && i < n; i++) {
+		if (strcmp(packs[i].name, name) == 0)
 			continue;
 		cl_buf_clear(&path);
 		cl_buf_printf(&path, "%sobjects/pack/pack-%s.idx",
-			      git_repository_path(st->repo), g->packs[i]);
+			      git_repository_path(st->repo), packs[i].name);
 		unlink(path.ptr); /* the index first: no pack without one */
 		cl_buf_clear(&path);
 		cl_buf_printf(&path, "%sobjects/pack/pack-%s.pack",
-			      git_repository_path(st->repo), g->packs[i]);
+			      git_repository_path(st->repo), packs[i].name);
 		unlink(path.ptr);
 	}
+done:
+	if (lock >= 0)
+		close(lock);
+	if (err.code)
+		fprintf(stderr, "chainlog: warning: %s\n", err.msg);
+	cl_error_clear(&err);
 	cl_buf_release(&path);
-	g->nids = 0;
-	g->npacks = 0;
+	free(ids);
 }
 
-/* Notes a group's pack and its objects for the next fold. */
-static void store_group_note(store_group *g, const char *pack)
+/*
+ * A single commit (outside a group) is made as a group of one: its
+ * objects go to memory, and only once the commit is whole does it take
+ * the writer lock, check that the branch is still at its parent, write
+ * the objects as one pack and move the branch (compare-and-swap, as
+ * ever).  A pack costs three fsyncs where the six or so loose objects of
+ * a transition cost two each, and making the objects looks nothing up on
+ * disk (see store_scratch_open).  A history's first commit is written
+ * loose.  A branch that moved meanwhile gives CL_EMOVED before anything
+ * is written.
+ */
+static int store_single_begin(cl_store *st, const git_oid *parent, cl_error *err)
 {
-	store_mem *m = g->mem;
+	int error;
 
-	if (g->nids + m->n > g->capids) {
-		g->capids = 2 * (g->nids + m->n);
-		g->ids = cl_xrealloc(g->ids, g->capids * sizeof(*g->ids));
+	if ((error = store_group_setup(st, err)) < 0)
+		return error;
+	git_oid_cpy(&st->group->from, parent);
+	git_oid_cpy(&st->group->tip, parent);
+	st->group->lock = -1; /* taken in store_single_end */
+	st->group->active = 1;
+	return 0;
+}
+
+/* Writes the commit and moves the branch (ok), or drops it (!ok, after a
+ * failure: err keeps its message).  The objects of a commit that moved
+ * the branch stay in memory for the reads that follow (the index's
+ * catch-up), until the next commit begins. */
+static int store_single_end(cl_store *st, int ok, cl_error *err)
+{
+	store_group *g = st->group;
+	git_reference *ref = NULL;
+	char pack[GIT_OID_HEXSZ + 1];
+	git_oid now;
+	int lock = -1, error = 0, moved = 0;
+
+	if (!ok)
+		goto done;
+	if ((lock = store_writer_lock(st, err)) < 0) {
+		error = lock;
+		goto done;
 	}
-	memcpy(g->ids + g->nids, m->ids, m->n * sizeof(*m->ids));
-	g->nids += m->n;
-	memcpy(g->packs[g->npacks++], pack, GIT_OID_HEXSZ + 1);
+	cl_fault("before-cas");
+	error = git_reference_name_to_id(&now, st->repo, CL_STORE_BRANCH);
+	if (error == GIT_ENOTFOUND || (!error && !git_oid_equal(&now, &g->from))) {
+		error = cl_error_set(err, CL_EMOVED, "branch moved meanwhile");
+		goto done;
+	}
+	if (error < 0) {
+		error = store_fail(err, CL_ESTORE, "cannot read %s", CL_STORE_BRANCH);
+		goto done;
+	}
+	if (g->mem->n && (error = store_write_group_pack(pack, st, g->mem->ids, g->mem->n,
+							 err)) < 0)
+		goto done;
+	cl_fault("after-pack");
+	error = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, &g->tip, 1,
+					      &g->from, "chainlog: commit");
+	git_reference_free(ref);
+	if (error == GIT_EMODIFIED || error == GIT_ELOCKED || error == GIT_ENOTFOUND)
+		error = store_fail(err, CL_EMOVED, "branch moved meanwhile");
+	else if (error < 0)
+		error = store_fail(err, CL_ESTORE, "cannot move %s", CL_STORE_BRANCH);
+	else
+		moved = 1;
+done:
+	if (lock >= 0)
+		close(lock);
+	if (!moved)
+		store_group_forget(g);
+	g->active = 0;
+	if (moved && g->mem->n)
+		st->fold_due = 1;
+	if (st->fold_due && !st->fold_later)
+		store_fold(st);
+	return error;
 }
 
 int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err)
@@ -2083,15 +2322,12 @@ int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err)
 		goto done;
 	}
 	*moved = 1;
-	if (g->mem->n) {
-		if (g->npacks == STORE_FOLD) /* cl_store_maintain() was not called */
-			store_group_fold(st);
-		store_group_note(g, pack);
-	}
+	if (g->mem->n)
+		st->fold_due = 1;
 done:
 	store_group_close(g, *moved);
-	if (*moved && g->npacks == STORE_FOLD && !st->fold_later)
-		store_group_fold(st);
+	if (st->fold_due && !st->fold_later)
+		store_fold(st);
 	return error;
 }
 
@@ -2102,8 +2338,8 @@ void cl_store_fold_later(cl_store *st, int on)
 
 void cl_store_maintain(cl_store *st)
 {
-	if (st->group && !cl_store_grouped(st) && st->group->npacks == STORE_FOLD)
-		store_group_fold(st);
+	if (!cl_store_grouped(st) && st->fold_due)
+		store_fold(st);
 }
 
 /* ---- reading the branch tip without libgit2 (fast reads) -------------- */

@@ -5,11 +5,13 @@
  * records, workflows or YAML: it stores byte strings at paths, makes
  * commits on one linear branch, and reads them back.
  *
- * Writing: cl_store_commit() writes the blobs, rebuilds only the trees on
+ * Writing: cl_store_commit() makes the blobs, rebuilds only the trees on
  * the changed paths (so the cost does not grow with the number of files),
- * writes the commit, and then moves the branch with a compare-and-swap from
- * the expected parent.  The CAS is the commit point.  If the branch moved,
- * it returns CL_EMOVED and the caller re-validates and retries.
+ * makes the commit, all in memory, then writes them as one small pack and
+ * moves the branch with a compare-and-swap from the expected parent.  The
+ * CAS is the commit point.  If the branch moved, it returns CL_EMOVED and
+ * the caller re-validates and retries.  Small packs are folded as they
+ * pile up (see cl_store_maintain); `git gc` packs the rest.
  *
  * Durability: unless CHAINLOG_FSYNC=0 is in the environment, objects and
  * refs are fsynced (GIT_OPT_ENABLE_FSYNC_GITDIR, set before the repository
@@ -237,11 +239,14 @@ int cl_store_advance(cl_store *st, const cl_oid *from, const cl_oid *to,
  * begin), each durable when fsync is on; *moved is 1 when the branch moved.
  * A group that fails, or a crash before end, leaves the branch where it
  * was: none of the group's commits happened.  The writer lock is held from
- * begin to end, so keep groups short.  Each group writes one small pack;
- * every 16 a process wrote are folded into one (at the end of the 16th
- * group, or, after cl_store_fold_later(st, 1), when the caller calls
- * cl_store_maintain(), e.g. once it has answered).  `git repack` or
- * `git gc` on the history packs the rest.
+ * begin to end, so keep groups short.
+ *
+ * Folding: each group and each single commit writes one small pack.  When
+ * 16 packs of one size class (up to 64 objects, 1,024, 16,384) are in the
+ * pack directory, whoever wrote any process's, they are folded into one
+ * of the next class: at the end of the commit or group, or, after
+ * cl_store_fold_later(st, 1), when the caller calls cl_store_maintain(),
+ * e.g. once it has answered.  `git repack` or `git gc` packs the rest.
  */
 int cl_store_group_begin(cl_store *st, cl_error *err);
 int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err);

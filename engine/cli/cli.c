@@ -238,10 +238,19 @@ int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json
 		free(clean);
 		return status;
 	}
-	if (cli_open(&h, ctx, &err) < 0 || cl_home_act(h, req, &commit, NULL, &err) < 0)
+	if (cli_open(&h, ctx, &err) < 0) {
+		status = cli_fail(&err);
+		goto done;
+	}
+	/* small packs are folded once the answer is out */
+	cl_store_fold_later(cl_home_store(h), 1);
+	if (cl_home_act(h, req, &commit, NULL, &err) < 0)
 		status = cli_fail(&err);
 	else
 		status = cli_act_print(h, req->record_id, &commit, json);
+	fflush(stdout);
+	cl_store_maintain(cl_home_store(h));
+done:
 	cl_home_free(h);
 	free(clean);
 	return status;

@@ -34,7 +34,7 @@ cl init "$home" --config "$tmp/conf" >/dev/null
 cl submit --as t-1-01 --period 2022H2 --file "$tmp/conf/log.yaml" >/dev/null
 
 # --- 1. each fault point ----------------------------------------------
-for point in after-blob after-commit-object before-cas after-ref during-index; do
+for point in after-blob after-commit-object before-cas after-pack after-ref during-index; do
 	rm -rf "$tmp/f" ; cp -r "$tmp/base" "$tmp/f" ; home="$tmp/f"
 	t0=$(tip)
 	CHAINLOG_FAULT=$point cl approve --as s1-v1 2022H2/t-1-01 >/dev/null 2>&1
