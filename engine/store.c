@@ -2187,7 +2187,7 @@ static void store_fold(cl_store *st)
 	for (i = 0, k = 0; i < n; i++)
 		if (store_pack_ids(st, &packs[i], &ids, &nids, &cap) == 0)
 			packs[k++] = packs[i];
-	if ((n = k) < 2)
+	if ((n = k) < 2 || !nids)
 		goto done;
 	/* an object may be in two packs (a pack left by a commit that died
 	 * before its branch moved, then written again) */
