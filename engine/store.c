@@ -2018,8 +2018,9 @@ static int store_write_group_pack(char name[GIT_OID_HEXSZ + 1], cl_store *st,
  * history takes some 10 KB a transition, where gc makes it under 1 KB.
  *
  * The pack directory is the only record, so the packs of every process
- * (commands, batch, serve) fold alike, and a pack with a .keep file is
- * left alone, as git does.  The fold holds the writer lock: two processes
+ * (commands, batch, serve) fold alike.  A pack with a .keep file is left
+ * alone, as git does, and a directory with a multi-pack index (which names
+ * its packs) is not folded at all.  The fold holds the writer lock: two processes
  * never fold the same packs.  The new pack is durable before the old ones
  * go; a reader that still looks for one of them finds its objects in the
  * new pack (libgit2 rescans the pack directory on a miss), as with `git
@@ -2134,6 +2135,12 @@ static size_t store_fold_pick(cl_store *st, store_small_pack packs[STORE_FOLD])
 	while (d && (de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 
+		/* git's multi-pack index names its packs: folding is left
+		 * to git then */
+		if (strcmp(de->d_name, "multi-pack-index") == 0) {
+			n = 0;
+			break;
+		}
 		/* pack-<40 hex>.idx */
 		if (len != 5 + GIT_OID_HEXSZ + 4 || strncmp(de->d_name, "pack-", 5) ||
 		    strcmp(de->d_name + 5 + GIT_OID_HEXSZ, ".idx"))
@@ -2197,16 +2204,19 @@ static void store_fold(cl_store *st)
 			ids[k++] = ids[i];
 	error = store_write_group_pack(name, st, ids, k, &err);
 	for (i = 0; !error && i < n; i++) {
+		/* the index first: no pack without one; then what git may
+		 * have made beside a pack (a bitmap, a reverse index) */
+		static const char *const ext[] = { "idx", "pack", "bitmap", "rev" };
+		size_t e;
+
 		if (strcmp(packs[i].name, name) == 0)
 			continue;
-		cl_buf_clear(&path);
-		cl_buf_printf(&path, "%sobjects/pack/pack-%s.idx",
-			      git_repository_path(st->repo), packs[i].name);
-		unlink(path.ptr); /* the index first: no pack without one */
-		cl_buf_clear(&path);
-		cl_buf_printf(&path, "%sobjects/pack/pack-%s.pack",
-			      git_repository_path(st->repo), packs[i].name);
-		unlink(path.ptr);
+		for (e = 0; e < sizeof(ext) / sizeof(ext[0]); e++) {
+			cl_buf_clear(&path);
+			cl_buf_printf(&path, "%sobjects/pack/pack-%s.%s",
+				      git_repository_path(st->repo), packs[i].name, ext[e]);
+			unlink(path.ptr);
+		}
 	}
 done:
 	if (lock >= 0)

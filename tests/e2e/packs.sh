@@ -61,5 +61,30 @@ check "$("$CHAINLOG" -C "$home" list --period 2022H2 --json | jq length)" 32 "th
 "$CHAINLOG" -C "$home" verify >"$tmp/v" 2>&1
 check "$?" 0 "verify ($(cat "$tmp/v"))"
 
+# a pack git made folds like any other, and the bitmap and reverse index
+# git wrote beside it go with it
+home="$tmp/home2"
+"$CHAINLOG" init "$home" --sample >/dev/null
+g="git --git-dir=$home/history.git"
+packdir="$home/history.git/objects/pack"
+for t in 01 02 03; do submit "t0$t" >/dev/null; done
+$g -c pack.writeReverseIndex=true repack -a -d -b -q
+check "$(find "$packdir" -name 'pack-*.bitmap' | wc -l) $(find "$packdir" -name 'pack-*.rev' | wc -l)" "1 1" "git repack wrote a bitmap and a reverse index (precondition)"
+for t in $(seq 4 18); do submit "t0$(printf %02d "$t")" >/dev/null || echo "submit $t failed" >&2; done
+check "$(npacks)" 1 "git's pack folded with 15 small ones"
+check "$(find "$packdir" -name 'pack-*.bitmap' -o -name 'pack-*.rev' | wc -l)" 0 "its bitmap and reverse index went with it"
+$g fsck --strict >"$tmp/fsck" 2>&1
+check "$?" 0 "git fsck after folding git's pack ($(cat "$tmp/fsck"))"
+
+# a multi-pack index names its packs: with one, chainlog folds nothing
+$g multi-pack-index write
+for t in $(seq 19 34); do submit "t0$t" >/dev/null || echo "submit $t failed" >&2; done
+check "$(npacks)" 17 "no fold beside a multi-pack index"
+$g multi-pack-index verify >"$tmp/midx" 2>&1
+check "$?" 0 "git multi-pack-index verify ($(cat "$tmp/midx"))"
+check "$("$CHAINLOG" -C "$home" list --period 2022H2 --json | jq length)" 34 "the second home's index has every record"
+"$CHAINLOG" -C "$home" verify >"$tmp/v" 2>&1
+check "$?" 0 "verify, second home ($(cat "$tmp/v"))"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
