@@ -2229,6 +2229,34 @@ done:
 }
 
 /*
+ * Writes the group's new objects, if any, as one pack, then moves the
+ * branch from where the group began to its tip (compare-and-swap):
+ * fault names the crash point between the two, log the reflog message.
+ * Returns a CL_E* code (err set) if the pack failed, else 0 with
+ * libgit2's result of the move in *moved.
+ */
+static int store_group_write(cl_store *st, const char *fault, const char *log,
+			     int *moved, cl_error *err)
+{
+	store_group *g = st->group;
+	git_reference *ref = NULL;
+	char pack[GIT_OID_HEXSZ + 1];
+	int error;
+
+	/* no new object: all were on disk already (e.g. in the pack of a
+	 * group that died before moving the branch) */
+	if (g->mem->n && (error = store_write_group_pack(pack, st, g->mem->ids, g->mem->n,
+							 err)) < 0)
+		return error;
+	(void)fault; /* unused where fault points are compiled out */
+	cl_fault(fault);
+	*moved = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, &g->tip, 1,
+					       &g->from, log);
+	git_reference_free(ref);
+	return 0;
+}
+
+/*
  * A single commit (outside a group) is made as a group of one: its
  * objects go to memory, and only once the commit is whole does it take
  * the writer lock, check that the branch is still at its parent, write
@@ -2259,10 +2287,8 @@ static int store_single_begin(cl_store *st, const git_oid *parent, cl_error *err
 static int store_single_end(cl_store *st, int ok, cl_error *err)
 {
 	store_group *g = st->group;
-	git_reference *ref = NULL;
-	char pack[GIT_OID_HEXSZ + 1];
 	git_oid now;
-	int lock = -1, error = 0, moved = 0;
+	int lock = -1, error = 0, gerr = 0, moved = 0;
 
 	if (!ok)
 		goto done;
@@ -2280,16 +2306,12 @@ static int store_single_end(cl_store *st, int ok, cl_error *err)
 		error = store_fail(err, CL_ESTORE, "cannot read %s", CL_STORE_BRANCH);
 		goto done;
 	}
-	if (g->mem->n && (error = store_write_group_pack(pack, st, g->mem->ids, g->mem->n,
-							 err)) < 0)
+	if ((error = store_group_write(st, "after-pack", "chainlog: commit", &gerr,
+				       err)) < 0)
 		goto done;
-	cl_fault("after-pack");
-	error = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, &g->tip, 1,
-					      &g->from, "chainlog: commit");
-	git_reference_free(ref);
-	if (error == GIT_EMODIFIED || error == GIT_ELOCKED || error == GIT_ENOTFOUND)
+	if (gerr == GIT_EMODIFIED || gerr == GIT_ELOCKED || gerr == GIT_ENOTFOUND)
 		error = store_fail(err, CL_EMOVED, "branch moved meanwhile");
-	else if (error < 0)
+	else if (gerr < 0)
 		error = store_fail(err, CL_ESTORE, "cannot move %s", CL_STORE_BRANCH);
 	else
 		moved = 1;
@@ -2309,24 +2331,16 @@ done:
 int cl_store_group_end(cl_store *st, size_t *moved, cl_error *err)
 {
 	store_group *g = st->group;
-	git_reference *ref = NULL;
-	char pack[GIT_OID_HEXSZ + 1];
-	int error = 0;
+	int error = 0, gerr = 0;
 
 	assert(cl_store_grouped(st));
 	*moved = 0;
 	if (git_oid_equal(&g->from, &g->tip))
 		goto done;
-	/* no new object: all were on disk already (e.g. the pack of a group
-	 * that died before moving the branch) */
-	if (g->mem->n && (error = store_write_group_pack(pack, st, g->mem->ids, g->mem->n,
-							 err)) < 0)
+	if ((error = store_group_write(st, "group-after-pack", "chainlog: group commit",
+				       &gerr, err)) < 0)
 		goto done;
-	cl_fault("group-after-pack");
-	error = git_reference_create_matching(&ref, st->repo, CL_STORE_BRANCH, &g->tip, 1,
-					      &g->from, "chainlog: group commit");
-	git_reference_free(ref);
-	if (error < 0) {
+	if ((error = gerr) < 0) {
 		error = store_fail(err, CL_ESTORE, "cannot move %s to the group's last commit",
 				   CL_STORE_BRANCH);
 		goto done;
