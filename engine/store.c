@@ -2059,17 +2059,14 @@ static uint32_t store_be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Opens objects/pack/pack-<name>.<ext>, or -1. */
-static int store_pack_open(cl_store *st, const char *name, const char *ext)
+/* objects/pack/pack-<name>.<ext> in path, which is cleared first. */
+static const char *store_pack_path(cl_buf *path, cl_store *st, const char *name,
+				   const char *ext)
 {
-	cl_buf path = CL_BUF_INIT;
-	int fd;
-
-	cl_buf_printf(&path, "%sobjects/pack/pack-%s.%s", git_repository_path(st->repo),
+	cl_buf_clear(path);
+	cl_buf_printf(path, "%sobjects/pack/pack-%s.%s", git_repository_path(st->repo),
 		      name, ext);
-	fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
-	cl_buf_release(&path);
-	return fd;
+	return path->ptr;
 }
 
 /* Appends the ids pack p holds to *ids: 0, or -1 when its index is not a
@@ -2078,18 +2075,14 @@ static int store_pack_ids(cl_store *st, const store_small_pack *p, git_oid **ids
 			  size_t *n, size_t *cap)
 {
 	unsigned char head[STORE_IDX_HEAD], *raw = NULL;
+	cl_buf path = CL_BUF_INIT;
 	size_t i, count, len;
-	int fd, other, error = -1;
+	int fd = -1, error = -1;
 
-	if ((other = store_pack_open(st, p->name, "keep")) >= 0 ||
-	    (other = store_pack_open(st, p->name, "pack")) < 0) {
-		if (other >= 0)
-			close(other);
-		return -1;
-	}
-	close(other);
-	if ((fd = store_pack_open(st, p->name, "idx")) < 0)
-		return -1;
+	if (access(store_pack_path(&path, st, p->name, "keep"), F_OK) == 0 ||
+	    access(store_pack_path(&path, st, p->name, "pack"), F_OK) < 0 ||
+	    (fd = open(store_pack_path(&path, st, p->name, "idx"), O_RDONLY | O_CLOEXEC)) < 0)
+		goto done;
 	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 	    memcmp(head, "\377tOc\0\0\0\2", 8) != 0)
 		goto done;
@@ -2107,7 +2100,9 @@ static int store_pack_ids(cl_store *st, const store_small_pack *p, git_oid **ids
 	error = 0;
 done:
 	free(raw);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	cl_buf_release(&path);
 	return error;
 }
 
@@ -2211,12 +2206,8 @@ static void store_fold(cl_store *st)
 
 		if (strcmp(packs[i].name, name) == 0)
 			continue;
-		for (e = 0; e < sizeof(ext) / sizeof(ext[0]); e++) {
-			cl_buf_clear(&path);
-			cl_buf_printf(&path, "%sobjects/pack/pack-%s.%s",
-				      git_repository_path(st->repo), packs[i].name, ext[e]);
-			unlink(path.ptr);
-		}
+		for (e = 0; e < sizeof(ext) / sizeof(ext[0]); e++)
+			unlink(store_pack_path(&path, st, packs[i].name, ext[e]));
 	}
 done:
 	if (lock >= 0)

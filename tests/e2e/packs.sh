@@ -36,8 +36,11 @@ check "$($g rev-parse main^)" "$tip0" "on top of the old tip"
 # a refusal writes nothing at all
 before=$(ls "$packdir" | md5sum)
 submit t001 >/dev/null 2>"$tmp/err"
-check "$?" 5 "a second submission is refused ($(cat "$tmp/err"))"
+check "$?" 5 "a second submission is refused"
+check "$(cat "$tmp/err")" "chainlog: 2022H2/t001: cannot submit a record in state 'pending-village'" "the refusal says why"
 check "$(ls "$packdir" | md5sum)" "$before" "a refusal writes no pack"
+check "$(loose)" "$loose0" "a refusal writes no loose object"
+check "$($g rev-parse main)" "$tip" "a refusal leaves the branch"
 
 # 15 more: the 16th small pack folds them all into one
 for t in $(seq -w 2 16); do submit "t0$t" >/dev/null || echo "submit t0$t failed" >&2; done
