@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SCHEMA 5
+#define INDEX_SCHEMA 6
 #define INDEX_BUSY_MS 10000
 /* write-ahead log pages after which a commit checkpoints (see
  * index_wal_hook): some ten transitions */
@@ -64,7 +64,8 @@ static const char index_schema_sql[] =
 	"CREATE TABLE records (id TEXT PRIMARY KEY NOT NULL,"
 	" period TEXT NOT NULL, talent TEXT NOT NULL, state TEXT NOT NULL,"
 	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL,"
-	" waiting BLOB NOT NULL, due INTEGER NOT NULL) WITHOUT ROWID;"
+	" waiting BLOB NOT NULL, due INTEGER NOT NULL, line TEXT NOT NULL)"
+	" WITHOUT ROWID;"
 	/* the record files, apart: a list reads small rows, dense pages */
 	"CREATE TABLE record_yaml (id TEXT PRIMARY KEY NOT NULL,"
 	" yaml BLOB NOT NULL) WITHOUT ROWID;"
@@ -78,7 +79,7 @@ static const char index_schema_sql[] =
 	" commit_id TEXT NOT NULL, record TEXT, time INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
-	"PRAGMA user_version = 5;";
+	"PRAGMA user_version = 6;";
 
 /*
  * The indexes a bulk load drops and builds again (see cl_index_bulk_begin),
@@ -96,10 +97,11 @@ static const struct {
 	 * state, as an id range within the state */
 	{ "records_state", "CREATE INDEX IF NOT EXISTS records_state ON records (state)" },
 	{ "records_talent", "CREATE INDEX IF NOT EXISTS records_talent ON records (talent)" },
-	/* what a text list shows, in id order: a period's rows read from
-	 * about a third of the pages the table's rows take */
+	/* what a text list shows, in id order: a period's lines read from
+	 * about a third of the pages the table's rows take, one column a
+	 * row (see cl_index_list_line) */
 	{ "records_list", "CREATE INDEX IF NOT EXISTS records_list ON records"
-	  " (id, state, level, since, due)" },
+	  " (id, line)" },
 	{ "transitions_commit", "CREATE UNIQUE INDEX IF NOT EXISTS"
 	  " transitions_commit ON transitions (commit_id)" },
 };
@@ -164,13 +166,13 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	[IX_RECORD_PUT] = "INSERT INTO records (id, period, talent, state,"
-		" level, since, commit_id, waiting, due)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" level, since, commit_id, waiting, due, line)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT (id) DO UPDATE SET period = excluded.period,"
 		" talent = excluded.talent, state = excluded.state,"
 		" level = excluded.level, since = excluded.since,"
 		" commit_id = excluded.commit_id, waiting = excluded.waiting,"
-		" due = excluded.due",
+		" due = excluded.due, line = excluded.line",
 	[IX_YAML_PUT] = "INSERT INTO record_yaml (id, yaml) VALUES (?1, ?2)"
 		" ON CONFLICT (id) DO UPDATE SET yaml = excluded.yaml",
 	[IX_YAML_DEL] = "DELETE FROM record_yaml WHERE id = ?1",
@@ -222,7 +224,8 @@ enum {
 	IX_Q_TALENT = 1 << 3,
 	IX_Q_IN_FLIGHT = 1 << 4,
 	IX_Q_BRIEF = 1 << 5,
-	IX_Q_SHAPES = 1 << 6
+	IX_Q_LINES = 1 << 6,
+	IX_Q_SHAPES = 1 << 7
 };
 
 struct cl_index {
@@ -794,9 +797,18 @@ static void index_waiting_text(cl_buf *out, const cl_index_record *r)
 	free(v);
 }
 
-/* waiting: the waiting column's text, bound as is. */
+void cl_index_list_line(cl_buf *out, const cl_index_record *r)
+{
+	char since[32];
+
+	cl_time_format(since, r->since);
+	cl_buf_printf(out, "%-24s %-22s %-12s %s", r->id, r->state,
+		      r->level ? r->level : "-", since);
+}
+
+/* waiting: the waiting column's text, line the list's, bound as is. */
 static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r,
-			     const cl_buf *waiting)
+			     const cl_buf *waiting, const cl_buf *line)
 {
 	int rc = index_bind_text(st, 1, r->id);
 
@@ -817,6 +829,9 @@ static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r,
 					 SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 9, r->due);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text64(st, 10, line->ptr, line->size,
+					 SQLITE_STATIC, SQLITE_UTF8);
 	return rc;
 }
 
@@ -872,18 +887,20 @@ static int index_put_yaml(cl_index *ix, const cl_index_record *r, cl_error *err)
 int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
 	sqlite3_stmt *st = ix->stmt[IX_RECORD_PUT];
-	cl_buf waiting = CL_BUF_INIT;
+	cl_buf waiting = CL_BUF_INIT, line = CL_BUF_INIT;
 	int error;
 
 	if ((error = index_record_check(ix, r, err)) < 0)
 		return error;
 	index_waiting_text(&waiting, r);
-	if (index_bind_record(st, r, &waiting) != SQLITE_OK ||
+	cl_index_list_line(&line, r);
+	if (index_bind_record(st, r, &waiting, &line) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		error = index_fail(ix, err, "cannot apply record '%s' to the index",
 				   r->id);
 	index_reset(st);
 	cl_buf_release(&waiting);
+	cl_buf_release(&line);
 
 	if (!error)
 		error = index_put_yaml(ix, r, err);
@@ -1162,7 +1179,8 @@ static unsigned index_query_mask(const cl_index_filter *f)
 	mask |= f->talent ? IX_Q_TALENT : 0;
 	/* waiting on someone already implies in flight */
 	mask |= f->in_flight && !f->waiting ? IX_Q_IN_FLIGHT : 0;
-	mask |= f->brief ? IX_Q_BRIEF : 0;
+	mask |= f->brief && !f->lines ? IX_Q_BRIEF : 0;
+	mask |= f->lines ? IX_Q_LINES : 0;
 	return mask;
 }
 
@@ -1185,11 +1203,15 @@ static void index_query_sql(cl_buf *sql, unsigned mask)
 	const char *sep = " WHERE ";
 	size_t i;
 
-	/* brief: the same columns, NULL where a brief row has nothing */
-	cl_buf_puts(sql, mask & IX_Q_BRIEF
-		    ? "SELECT r.id, NULL, NULL, r.state, r.level, r.since, NULL,"
-		      " NULL, r.due FROM records r"
-		    : INDEX_RECORD_COLUMNS " FROM records r");
+	/* brief: the same columns, NULL where a brief row has nothing;
+	 * lines: the id and the list's line only */
+	if (mask & IX_Q_LINES)
+		cl_buf_puts(sql, "SELECT r.id, r.line FROM records r");
+	else
+		cl_buf_puts(sql, mask & IX_Q_BRIEF
+			    ? "SELECT r.id, NULL, NULL, r.state, r.level, r.since,"
+			      " NULL, NULL, r.due FROM records r"
+			    : INDEX_RECORD_COLUMNS " FROM records r");
 	if (mask & IX_Q_WAITING)
 		cl_buf_puts(sql, " JOIN waiting p ON p.record = r.id"
 			    " AND p.person = :waiting");
@@ -1271,8 +1293,19 @@ static void index_record_view(sqlite3_stmt *st, cl_index_record *r,
 	}
 }
 
+/* Points r at the id and the line of the current row of a lines query. */
+static void index_line_view(sqlite3_stmt *st, cl_index_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = index_column_view(st, 0);
+	r->line = index_column_view(st, 1);
+	r->line_len = (size_t)sqlite3_column_bytes(st, 1);
+	if (!r->id || !r->line)
+		cl_die("out of memory");
+}
+
 /* Streams the rows: one record at a time, read in place. */
-static int index_query_rows(cl_index *ix, sqlite3_stmt *st,
+static int index_query_rows(cl_index *ix, sqlite3_stmt *st, unsigned mask,
 			    cl_index_record_cb cb, void *payload,
 			    cl_error *err)
 {
@@ -1282,7 +1315,10 @@ static int index_query_rows(cl_index *ix, sqlite3_stmt *st,
 	int rc, error = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		index_record_view(st, &r, &wv, &wcap);
+		if (mask & IX_Q_LINES)
+			index_line_view(st, &r);
+		else
+			index_record_view(st, &r, &wv, &wcap);
 		if ((error = cb(&r, payload)) != 0)
 			break;
 	}
@@ -1316,7 +1352,7 @@ int cl_index_query(cl_index *ix, const cl_index_filter *f,
 	if ((error = index_read_begin(ix, &own, err)) < 0 ||
 	    (error = index_query_bind(ix, st, f, err)) < 0)
 		goto done;
-	error = index_query_rows(ix, st, cb, payload, err);
+	error = index_query_rows(ix, st, mask, cb, payload, err);
 done:
 	index_stmt_done(st, temp);
 	index_read_end(ix, own);

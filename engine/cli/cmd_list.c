@@ -38,26 +38,29 @@ static int list_row(const cl_index_record *r, void *payload)
 	size_t i;
 
 	c->n++;
-	/* a text line shows one of the two times: format only that one */
-	if (c->out || !c->queue)
+	if (r->line) { /* list's text: the line the index keeps */
+		fwrite(r->line, 1, r->line_len, stdout);
+		putchar('\n');
+		return 0;
+	}
+	/* queue's text shows the deadline only: format only that */
+	if (c->out)
 		cl_time_format(since, r->since);
-	if (r->due && (c->out || c->queue))
+	if (r->due)
 		cl_time_format(when, r->due);
 	if (!c->out && strlen(r->id) + strlen(r->state) + strlen(r->level ? r->level : "-") <
 			       3 * CL_ID_MAX_BUF) {
 		p = list_cell(p, r->id, 24);
 		p = list_cell(p, r->state, 22);
 		p = list_cell(p, r->level ? r->level : "-", 12);
-		if (c->queue)
-			p = stpcpy(p, "due ");
-		p = stpcpy(p, c->queue ? when : since);
+		p = stpcpy(stpcpy(p, "due "), when);
 		*p++ = '\n';
 		fwrite(line, 1, (size_t)(p - line), stdout);
 		return 0;
 	}
 	if (!c->out) { /* not from this index: longer than any id */
-		printf("%-24s %-22s %-12s %s%s\n", r->id, r->state, r->level ? r->level : "-",
-		       c->queue ? "due " : "", c->queue ? when : since);
+		printf("%-24s %-22s %-12s due %s\n", r->id, r->state,
+		       r->level ? r->level : "-", when);
 		return 0;
 	}
 	o = json_object();
@@ -110,6 +113,7 @@ int cli_list_run(cli_ctx *ctx, const cl_index_filter *filter, int json, int queu
 	int status = 0;
 
 	brief.brief = !json; /* text shows id, state, level and a time */
+	brief.lines = !json && !queue; /* which list's lines already are */
 	if (cli_open_read(&h, ctx, &err) < 0 ||
 	    cl_index_query(cl_home_index(h), f, list_row, &c, &err) < 0 ||
 	    (!c.n && list_check_filters(h, f, queue, &err) < 0)) {

@@ -235,7 +235,7 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 6);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
 				 " 'records', 'waiting', 'transitions')"), 4);
@@ -487,6 +487,51 @@ static void test_index__query_filters(void **state)
 			       .waiting = "m1", .talent = "t002",
 			       .in_flight = 1 };
 	assert_query(fx->ix, &f, "2022H2/t002[m1,m2]");
+}
+
+static int collect_lines(const cl_index_record *r, void *payload)
+{
+	cl_buf *out = payload;
+
+	/* a lines row has its id and line, and nothing else */
+	assert_non_null(r->id);
+	assert_null(r->state);
+	assert_int_equal(r->line_len, strlen(r->line));
+	cl_buf_printf(out, "%s|%s\n", r->id, r->line);
+	return 0;
+}
+
+static void test_index__lines_are_kept_with_their_rows(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_filter f = { .period = "2022H2", .lines = 1 };
+	cl_error err = CL_ERROR_INIT;
+	cl_index_record r;
+	cl_buf got = CL_BUF_INIT, want = CL_BUF_INIT;
+
+	fill_query_records(fx->ix);
+	assert_int_equal(cl_index_query(fx->ix, &f, collect_lines, &got, &err), 0);
+	/* 1662285600 is 2022-09-04T10:00:00Z; no level shows as "-" */
+	assert_string_equal(got.ptr,
+		"2022H2/t001|2022H2/t001              submitted              -            2022-09-04T10:00:00Z\n"
+		"2022H2/t002|2022H2/t002              submitted              -            2022-09-04T10:00:00Z\n"
+		"2022H2/t003|2022H2/t003              draft                  -            2022-09-04T10:00:00Z\n"
+		"2022H2/t010|2022H2/t010              approved               -            2022-09-04T10:00:00Z\n");
+
+	/* a put again replaces the line with the new state, level and time */
+	r = rec("2022H2/t003", "2022H2", "t003", "pending-township", NULL);
+	r.level = (char *)"township";
+	r.since = 1662285600 + 86400 + 61;
+	apply(fx->ix, C2, &r, NULL);
+	cl_buf_clear(&got);
+	f.state = "pending-township";
+	assert_int_equal(cl_index_query(fx->ix, &f, collect_lines, &got, &err), 0);
+	cl_index_list_line(&want, &r);
+	cl_buf_putc(&want, '\n');
+	assert_string_equal(got.ptr + strlen("2022H2/t003|"), want.ptr);
+	assert_string_equal(want.ptr, "2022H2/t003              pending-township       township     2022-09-05T10:01:01Z\n");
+	cl_buf_release(&got);
+	cl_buf_release(&want);
 }
 
 static int stop_after_two(const cl_index_record *r, void *payload)
@@ -958,7 +1003,7 @@ static void test_index__other_schema_version_is_rebuilt(void **state)
 	fx->ix = NULL;
 	raw_exec(fx->path, "PRAGMA user_version = 7");
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 6);
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
 	apply(fx->ix, C1, &r, NULL);
@@ -1137,6 +1182,7 @@ int main(void)
 		T(missing_fields_are_invalid),
 		T(bad_head_rolls_back_the_commit),
 		T(query_filters),
+		T(lines_are_kept_with_their_rows),
 		T(query_stops_with_callback_value),
 		T(query_callback_may_reenter),
 		T(history_oldest_first),
