@@ -12,11 +12,10 @@
  *  - SQL text is constant.  cl_index_query() picks constant fragments by
  *    which filters are set; every value is bound, never spliced in.
  *
- *  - The fixed statements are prepared once at open (persistent) and are
+ *  - The fixed statements and the query shapes (one per combination of
+ *    filters) are prepared on first use and kept (persistent), and are
  *    reset, with their bindings cleared, after every use, so that none
- *    keeps a read snapshot open or points at caller memory between calls.
- *    Query shapes (one per combination of filters) are prepared on first
- *    use and kept.  A callback may call the read functions of the same
+ *    keeps a read snapshot open or points at caller memory between calls.  A callback may call the read functions of the same
  *    handle: a statement that is still mid-iteration is then not reused,
  *    a temporary copy is prepared instead.  Callbacks must not write.
  *
@@ -51,6 +50,11 @@
 /* write-ahead log pages after which a commit checkpoints (see
  * index_wal_hook): some ten transitions */
 #define INDEX_WAL_PAGES 256
+/* sqlite's page cache, in pages, while a read snapshot is open (see
+ * cl_index_read_begin) and otherwise (in KiB when negative: sqlite's
+ * default of 2 MB) */
+#define INDEX_READ_CACHE "16"
+#define INDEX_WRITE_CACHE "-2000"
 
 /* The tables, without the secondary indexes (index_secondary below). */
 static const char index_schema_sql[] =
@@ -122,7 +126,9 @@ static const char index_reset_sql[] =
 	"SELECT r.id, r.period, r.talent, r.state, r.level, r.since," \
 	" r.commit_id, r.waiting, r.due"
 
-/* The fixed statements, prepared at open. */
+/* The fixed statements, each prepared on first use (index_stmt): a read
+ * command uses four of them, and preparing all twenty at open cost it
+ * half a millisecond. */
 enum {
 	IX_BEGIN_WRITE,
 	IX_BEGIN_READ,
@@ -145,10 +151,7 @@ enum {
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
 	IX_COUNT_TRANSITIONS,
-	/* prepared on first use (index_stmt): only the end of a bulk load
-	 * reads them, and every command opens the index */
-	IX_FIRST_LAZY,
-	IX_LAST_COMMIT = IX_FIRST_LAZY,
+	IX_LAST_COMMIT,
 	IX_COUNT_NAMED,
 	IX_NAMED_MISSING,
 	IX_NSTMT
@@ -301,13 +304,17 @@ static void index_column_put(cl_buf *out, sqlite3_stmt *st, int i)
 		cl_buf_put(out, p, n);
 }
 
+static int index_stmt(cl_index *ix, int which, sqlite3_stmt **out, cl_error *err);
+
 /* Steps fixed statement which, which returns no rows, and resets it. */
 static int index_exec(cl_index *ix, int which, cl_error *err,
 		      const char *what)
 {
-	sqlite3_stmt *st = ix->stmt[which];
-	int error = 0;
+	sqlite3_stmt *st;
+	int error;
 
+	if ((error = index_stmt(ix, which, &st, err)) < 0)
+		return error;
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = index_fail(ix, err, "%s", what);
 	index_reset(st);
@@ -343,7 +350,7 @@ static int index_prepare(cl_index *ix, const char *sql, unsigned flags,
 	return 0;
 }
 
-/* Fixed statement which, prepared now if it is one of the lazy ones. */
+/* Fixed statement which, prepared now if this is its first use. */
 static int index_stmt(cl_index *ix, int which, sqlite3_stmt **out, cl_error *err)
 {
 	int error = 0;
@@ -476,18 +483,6 @@ done:
 	return error;
 }
 
-static int index_prepare_all(cl_index *ix, cl_error *err)
-{
-	int i, error;
-
-	for (i = 0; i < IX_FIRST_LAZY; i++)
-		if ((error = index_prepare(ix, index_sql[i],
-					   SQLITE_PREPARE_PERSISTENT,
-					   &ix->stmt[i], err)) < 0)
-			return error;
-	return 0;
-}
-
 int cl_index_open(cl_index **out, const char *path, cl_error *err)
 {
 	cl_index *ix;
@@ -499,8 +494,7 @@ int cl_index_open(cl_index **out, const char *path, cl_error *err)
 	ix = cl_xcalloc(1, sizeof(*ix));
 	ix->path = cl_xstrdup(path);
 	if ((error = index_connect(ix, err)) < 0 ||
-	    (error = index_schema(ix, err)) < 0 ||
-	    (error = index_prepare_all(ix, err)) < 0)
+	    (error = index_schema(ix, err)) < 0)
 		goto done;
 	*out = ix;
 	ix = NULL;
@@ -583,9 +577,11 @@ void cl_index_rollback(cl_index *ix)
 
 static int index_head_set(cl_index *ix, const char *head_hex, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_HEAD_SET];
-	int error = 0;
+	sqlite3_stmt *st;
+	int error;
 
+	if ((error = index_stmt(ix, IX_HEAD_SET, &st, err)) < 0)
+		return error;
 	if (index_bind_text(st, 1, head_hex) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		error = index_fail(ix, err, "cannot set the index head to %s",
@@ -638,11 +634,13 @@ done:
 
 int cl_index_head(cl_index *ix, char out[41], cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_HEAD_GET];
+	sqlite3_stmt *st;
 	const char *v;
-	int rc, error = 0;
+	int rc, error;
 
 	out[0] = '\0';
+	if ((error = index_stmt(ix, IX_HEAD_GET, &st, err)) < 0)
+		return error;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		v = (const char *)sqlite3_column_text(st, 0);
@@ -669,6 +667,11 @@ int cl_index_read_begin(cl_index *ix, cl_error *err)
 				"cannot read the index")) < 0)
 		return error;
 	ix->snapshot = 1;
+	/* a read streams its pages once (a list of a period reads some two
+	 * hundred): a cache that grows page by page costs more in fresh
+	 * memory than it saves, where a few pages reused stay warm */
+	(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_READ_CACHE,
+			   NULL, NULL, NULL);
 	return 0;
 }
 
@@ -679,18 +682,22 @@ void cl_index_read_end(cl_index *ix)
 	ix->snapshot = 0;
 	if (!sqlite3_get_autocommit(ix->db))
 		index_exec(ix, IX_ROLLBACK, NULL, "");
+	(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_WRITE_CACHE,
+			   NULL, NULL, NULL);
 }
 
 int cl_index_set_config(cl_index *ix, const char *key, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_META_SET];
-	int error = 0;
+	sqlite3_stmt *st;
+	int error;
 
 	if (!index_writing(ix))
 		return cl_error_set(err, CL_EINTERNAL, "cannot set the index's "
 				    "configuration: no transaction is open");
 	if (!key)
 		return cl_error_set(err, CL_EINVALID, "no configuration key given");
+	if ((error = index_stmt(ix, IX_META_SET, &st, err)) < 0)
+		return error;
 	if (index_bind_text(st, 1, "config") != SQLITE_OK ||
 	    index_bind_text(st, 2, key) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
@@ -701,9 +708,12 @@ int cl_index_set_config(cl_index *ix, const char *key, cl_error *err)
 
 int cl_index_config(cl_index *ix, cl_buf *out, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_META_GET];
-	int rc = index_bind_text(st, 1, "config"), error = 0;
+	sqlite3_stmt *st;
+	int rc, error;
 
+	if ((error = index_stmt(ix, IX_META_GET, &st, err)) < 0)
+		return error;
+	rc = index_bind_text(st, 1, "config");
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -719,11 +729,13 @@ int cl_index_config(cl_index *ix, cl_buf *out, cl_error *err)
 int cl_index_record_yaml(cl_index *ix, const char *id, cl_buf *out,
 			 cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_RECORD_YAML];
-	int rc, error = 0;
+	sqlite3_stmt *st;
+	int rc, error;
 
 	if (!id)
 		return cl_error_set(err, CL_EINVALID, "no record id given");
+	if ((error = index_stmt(ix, IX_RECORD_YAML, &st, err)) < 0)
+		return error;
 	rc = index_bind_text(st, 1, id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
@@ -835,10 +847,9 @@ static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r,
 	return rc;
 }
 
-/* Runs fixed statement which with ?1 = a and ?2 = b (when b is set). */
-static int index_run2(cl_index *ix, int which, const char *a, const char *b)
+/* Runs statement st with ?1 = a and ?2 = b (when b is set). */
+static int index_run2(sqlite3_stmt *st, const char *a, const char *b)
 {
-	sqlite3_stmt *st = ix->stmt[which];
 	int rc = index_bind_text(st, 1, a);
 
 	if (rc == SQLITE_OK && b)
@@ -852,27 +863,35 @@ static int index_run2(cl_index *ix, int which, const char *a, const char *b)
 static int index_put_waiting(cl_index *ix, const cl_index_record *r,
 			     cl_error *err)
 {
-	int rc = index_run2(ix, IX_WAITING_DEL, r->id, NULL), error = 0;
+	sqlite3_stmt *del, *add;
 	size_t i;
+	int rc, error;
 
+	if ((error = index_stmt(ix, IX_WAITING_DEL, &del, err)) < 0 ||
+	    (error = index_stmt(ix, IX_WAITING_ADD, &add, err)) < 0)
+		return error;
+	rc = index_run2(del, r->id, NULL);
 	for (i = 0; rc == SQLITE_OK && i < r->nwaiting; i++) {
-		index_reset(ix->stmt[IX_WAITING_ADD]);
-		rc = index_run2(ix, IX_WAITING_ADD, r->id, r->waiting[i]);
+		index_reset(add);
+		rc = index_run2(add, r->id, r->waiting[i]);
 	}
 	if (rc != SQLITE_OK)
 		error = index_fail(ix, err, "cannot apply record '%s' to the index",
 				   r->id);
-	index_reset(ix->stmt[IX_WAITING_DEL]);
-	index_reset(ix->stmt[IX_WAITING_ADD]);
+	index_reset(del);
+	index_reset(add);
 	return error;
 }
 
 /* The record's file, or no row when the record brings none. */
 static int index_put_yaml(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[r->yaml ? IX_YAML_PUT : IX_YAML_DEL];
-	int rc = index_bind_text(st, 1, r->id), error = 0;
+	sqlite3_stmt *st;
+	int rc, error;
 
+	if ((error = index_stmt(ix, r->yaml ? IX_YAML_PUT : IX_YAML_DEL, &st, err)) < 0)
+		return error;
+	rc = index_bind_text(st, 1, r->id);
 	if (rc == SQLITE_OK && r->yaml)
 		rc = sqlite3_bind_blob64(st, 2, r->yaml, r->yaml_len, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
@@ -886,11 +905,12 @@ static int index_put_yaml(cl_index *ix, const cl_index_record *r, cl_error *err)
 
 int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_RECORD_PUT];
+	sqlite3_stmt *st;
 	cl_buf waiting = CL_BUF_INIT, line = CL_BUF_INIT;
 	int error;
 
-	if ((error = index_record_check(ix, r, err)) < 0)
+	if ((error = index_record_check(ix, r, err)) < 0 ||
+	    (error = index_stmt(ix, IX_RECORD_PUT, &st, err)) < 0)
 		return error;
 	index_waiting_text(&waiting, r);
 	cl_index_list_line(&line, r);
@@ -968,7 +988,9 @@ int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 	if (t->seq && !ix->bulk)
 		return cl_error_set(err, CL_EINTERNAL, "cannot apply transition %s at a"
 				    " place of its own: not in a bulk load", t->commit);
-	st = ix->stmt[ix->bulk ? IX_TRANSITION_APPEND : IX_TRANSITION_ADD];
+	if ((error = index_stmt(ix, ix->bulk ? IX_TRANSITION_APPEND : IX_TRANSITION_ADD,
+				&st, err)) < 0)
+		return error;
 	if (index_bind_transition(st, t) != SQLITE_OK ||
 	    (t->seq && sqlite3_bind_int64(st, 11, t->seq) != SQLITE_OK) ||
 	    sqlite3_step(st) != SQLITE_DONE)
@@ -985,9 +1007,12 @@ int cl_index_add_transition(cl_index *ix, const cl_index_transition *t,
 
 int cl_index_bulk(cl_index *ix, int *on, cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_BULK_PROBE];
-	int rc = sqlite3_step(st), error = 0;
+	sqlite3_stmt *st;
+	int rc, error;
 
+	if ((error = index_stmt(ix, IX_BULK_PROBE, &st, err)) < 0)
+		return error;
+	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		ix->bulk = rc == SQLITE_DONE;
 	else
@@ -1105,9 +1130,11 @@ static void index_record_fill(sqlite3_stmt *st, cl_index_record *r)
 static int index_get_row(cl_index *ix, const char *id, cl_index_record *out,
 			 cl_error *err)
 {
-	sqlite3_stmt *st = ix->stmt[IX_RECORD_GET];
-	int rc, error = 0;
+	sqlite3_stmt *st;
+	int rc, error;
 
+	if ((error = index_stmt(ix, IX_RECORD_GET, &st, err)) < 0)
+		return error;
 	rc = index_bind_text(st, 1, id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
