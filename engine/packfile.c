@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <limits.h>
 #include <stdint.h>
@@ -37,9 +38,16 @@ static void put_be64(cl_buf *b, uint64_t v)
 
 static int sha1(unsigned char out[PACK_SHA1], const void *data, size_t len)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 	unsigned int n = 0;
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
+	int ok;
+
+	/* SHA-1 needs no configuration: without this, the first digest of
+	 * every process reads and parses the system's openssl.cnf (only the
+	 * first call's options count; later calls do nothing) */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	ctx = EVP_MD_CTX_new();
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
 		 EVP_DigestUpdate(ctx, data, len) == 1 &&
 		 EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == PACK_SHA1;
 
