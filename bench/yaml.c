@@ -15,7 +15,7 @@
  *
  *   meson setup BUILD --buildtype=release && ninja -C BUILD
  *   cc -O2 -Iengine bench/yaml.c BUILD/engine/libchainlog-engine.a \
- *       $(pkg-config --cflags --libs yaml-0.1 sqlite3 libgit2 zlib libcrypto) \
+ *       $(pkg-config --cflags --libs yaml-0.1 sqlite3 libgit2 zlib) -lmbedcrypto \
  *       -o yaml-bench
  *   ./yaml-bench -n 21 DIR-OF-RECORD-FILES
  *

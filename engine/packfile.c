@@ -8,8 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <mbedtls/sha1.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,23 +35,12 @@ static void put_be64(cl_buf *b, uint64_t v)
 	put_be32(b, (uint32_t)v);
 }
 
+/* mbed TLS rather than OpenSSL: its SHA-1 needs no set-up, where
+ * OpenSSL 3's first digest in a process builds its provider and method
+ * tables, some 1.5 ms of every write command. */
 static int sha1(unsigned char out[PACK_SHA1], const void *data, size_t len)
 {
-	EVP_MD_CTX *ctx;
-	unsigned int n = 0;
-	int ok;
-
-	/* SHA-1 needs no configuration: without this, the first digest of
-	 * every process reads and parses the system's openssl.cnf (only the
-	 * first call's options count; later calls do nothing) */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-	ctx = EVP_MD_CTX_new();
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
-		 EVP_DigestUpdate(ctx, data, len) == 1 &&
-		 EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == PACK_SHA1;
-
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
+	return mbedtls_sha1_ret(data, len, out) == 0 ? 0 : -1;
 }
 
 /* An entry's header: type and size, size in little-endian groups of 7

@@ -16,7 +16,7 @@
  * version, fan-out table, sorted ids, CRC-32 of each entry, 31-bit offsets
  * with a 64-bit table for the rest, the pack's checksum, the index's own).
  *
- * This module owns zlib and libcrypto (SHA-1); nothing else uses them.
+ * This module owns zlib and mbed TLS's SHA-1; nothing else uses them.
  */
 #ifndef CL_PACKFILE_H
 #define CL_PACKFILE_H

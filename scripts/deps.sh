@@ -4,7 +4,7 @@
 set -euo pipefail
 
 CHAINLOG_PACKAGES=(gcc clang meson ninja-build pkg-config git sqlite3
-	libyaml-dev libsqlite3-dev libgit2-dev libjansson-dev zlib1g-dev libssl-dev libcmocka-dev jq
+	libyaml-dev libsqlite3-dev libgit2-dev libjansson-dev zlib1g-dev libmbedtls-dev libcmocka-dev jq
 	valgrind libclang-rt-14-dev openssh-client graphviz cppcheck clang-tidy)
 
 chainlog_deps() {
