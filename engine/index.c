@@ -394,26 +394,18 @@ static int index_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-/* Bytes of a statement journal kept in memory before it spills to a
- * temporary file (sqlite's default: 64 KiB).  Putting a record rewrites
- * some sixteen pages of the tables and their indexes in one statement:
- * at the default, every command created, wrote and deleted a file in the
- * temporary directory for it. */
-#define INDEX_STMT_JOURNAL (1 << 20)
-
+/*
+ * Left at sqlite's default: SQLITE_CONFIG_STMTJRNL_SPILL.  A write command
+ * spills the statement journal of a record's put (~16 pages) to a file in
+ * the temporary directory, and raising the spill size would save that.
+ * But the setting also sizes the in-memory files of the sorter, which are
+ * written out of order: at 256 KiB a bulk load's CREATE INDEX failed with
+ * "database or disk is full".
+ */
 static int index_connect(cl_index *ix, cl_error *err)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 		    SQLITE_OPEN_NOMUTEX, persist = 1;
-	static int configured;
-
-	/* global, so only before sqlite starts: the first open of the
-	 * process does it (refused, and harmless, if sqlite was started
-	 * by someone else first) */
-	if (!configured) {
-		configured = 1;
-		(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, INDEX_STMT_JOURNAL);
-	}
 
 	/* on failure db is still set (to report the error), or NULL, for
 	 * which sqlite3_errmsg() says "out of memory" */
