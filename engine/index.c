@@ -15,9 +15,10 @@
  *  - The fixed statements and the query shapes (one per combination of
  *    filters) are prepared on first use and kept (persistent), and are
  *    reset, with their bindings cleared, after every use, so that none
- *    keeps a read snapshot open or points at caller memory between calls.  A callback may call the read functions of the same
- *    handle: a statement that is still mid-iteration is then not reused,
- *    a temporary copy is prepared instead.  Callbacks must not write.
+ *    keeps a read snapshot open or points at caller memory between calls.
+ *    A callback may call the read functions of the same handle: a
+ *    statement that is still mid-iteration is then not reused, a
+ *    temporary copy is prepared instead.  Callbacks must not write.
  *
  *  - Writers take the write lock up front (BEGIN IMMEDIATE) and wait for it
  *    up to the busy timeout, so two writers serialise instead of failing
