@@ -394,15 +394,51 @@ int cl_store_tip(cl_store *st, cl_oid *out, cl_error *err)
 
 /* ---- reading --------------------------------------------------------- */
 
+/*
+ * A read can race a fold in another process (store_fold).  libgit2 finds
+ * the object listed in a pack's index, but the fold has removed that pack
+ * meanwhile, and the pack it copied the object into came after libgit2
+ * last read the pack directory.  libgit2 rereads the directory once on a
+ * miss, which can come before the fold's new pack, and then reports the
+ * object missing (e2e/concurrency.sh met it: "cannot read commit ...:
+ * object not found").  A fold writes its pack before it removes the old
+ * ones, so after one more rescan the object is found if it exists.
+ */
+#define STORE_READ_TRIES 3
+
+/* After a failed read: whether to try again, having rescanned the packs. */
+static int store_read_again(git_odb *odb, int error, int *tries)
+{
+	if (error != GIT_ENOTFOUND || ++*tries >= STORE_READ_TRIES)
+		return 0;
+	return git_odb_refresh(odb) == 0;
+}
+
+static int store_repo_read_again(git_repository *repo, int error, int *tries)
+{
+	git_odb *odb = NULL;
+	int again;
+
+	if (error != GIT_ENOTFOUND || *tries + 1 >= STORE_READ_TRIES ||
+	    git_repository_odb(&odb, repo) < 0)
+		return 0;
+	again = store_read_again(odb, error, tries);
+	git_odb_free(odb);
+	return again;
+}
+
 static int store_commit_lookup(git_commit **out, cl_store *st,
 			       const cl_oid *commit, cl_error *err)
 {
 	char hex[CL_OID_HEXSZ + 1];
 	git_oid id;
-	int error;
+	int error, tries = 0;
 
 	store_to_git(&id, commit);
-	if ((error = git_commit_lookup(out, st->repo, &id)) < 0) {
+	while ((error = git_commit_lookup(out, st->repo, &id)) < 0 &&
+	       store_repo_read_again(st->repo, error, &tries))
+		;
+	if (error < 0) {
 		cl_oid_fmt(hex, commit);
 		return store_fail(err, store_code(error), "cannot read commit %s", hex);
 	}
@@ -511,11 +547,14 @@ int cl_store_read_blob(cl_store *st, const cl_oid *blob, cl_buf *out,
 	git_object_size_t size;
 	char hex[CL_OID_HEXSZ + 1];
 	git_oid id;
-	int error;
+	int error, tries = 0;
 
 	store_to_git(&id, blob);
 	cl_oid_fmt(hex, blob);
-	if ((error = git_blob_lookup(&b, st->repo, &id)) < 0)
+	while ((error = git_blob_lookup(&b, st->repo, &id)) < 0 &&
+	       store_repo_read_again(st->repo, error, &tries))
+		;
+	if (error < 0)
 		return store_fail(err, store_code(error), "cannot read blob %s", hex);
 	size = git_blob_rawsize(b);
 	if (size >= CL_BUF_MAX) {
@@ -658,9 +697,12 @@ static int store_build(git_oid *out, size_t *count, cl_store *st,
 	git_tree *tree = NULL;
 	git_treebuilder *bld = NULL;
 	size_t i, used = 0;
-	int error = 0;
+	int error = 0, tries = 0;
 
-	if (base && (error = git_tree_lookup(&tree, st->repo, base)) < 0) {
+	while (base && (error = git_tree_lookup(&tree, st->repo, base)) < 0 &&
+	       store_repo_read_again(st->repo, error, &tries))
+		;
+	if (base && error < 0) {
 		error = store_fail(err, CL_ESTORE, "cannot read tree");
 		goto done;
 	}
@@ -1024,11 +1066,13 @@ static int store_commit_raw(git_odb_object **obj, git_odb *odb, const cl_oid *co
 {
 	char hex[CL_OID_HEXSZ + 1];
 	git_oid id;
-	int rc;
+	int rc, tries = 0;
 
 	*obj = NULL;
 	store_to_git(&id, commit);
-	if ((rc = git_odb_read(obj, odb, &id)) < 0) {
+	while ((rc = git_odb_read(obj, odb, &id)) < 0 && store_read_again(odb, rc, &tries))
+		;
+	if (rc < 0) {
 		cl_oid_fmt(hex, commit);
 		return store_fail(err, store_code(rc), "cannot read commit %s", hex);
 	}
@@ -1187,9 +1231,15 @@ static int store_tree_lookup(git_tree **out, git_repository *repo,
 			     const git_oid *id, cl_error *err)
 {
 	char hex[CL_OID_HEXSZ + 1];
+	int error, tries = 0;
 
 	*out = NULL;
-	if (!id || git_tree_lookup(out, repo, id) == 0)
+	if (!id)
+		return 0;
+	while ((error = git_tree_lookup(out, repo, id)) < 0 &&
+	       store_repo_read_again(repo, error, &tries))
+		;
+	if (error == 0)
 		return 0;
 	git_oid_tostr(hex, sizeof(hex), id);
 	return store_fail(err, CL_ESTORE, "cannot read tree %s", hex);
@@ -1354,12 +1404,16 @@ static int store_cursor_tree(git_odb_object **out, cl_store_cursor *cur,
 {
 	git_odb_object *held = depth < cur->n ? cur->trees[depth] : NULL;
 	char hex[CL_OID_HEXSZ + 1];
+	int rc = GIT_ENOTFOUND, tries = 0;
 
 	if (held && git_oid_equal(git_odb_object_id(held), id))
 		return git_odb_object_dup(out, held) < 0
 			       ? store_fail(err, CL_ESTORE, "cannot copy a tree")
 			       : 0;
-	if (cur->odb && git_odb_read(out, cur->odb, id) == 0) {
+	while (cur->odb && (rc = git_odb_read(out, cur->odb, id)) < 0 &&
+	       store_read_again(cur->odb, rc, &tries))
+		;
+	if (rc == 0) {
 		if (git_odb_object_type(*out) == GIT_OBJECT_TREE)
 			return 0;
 		git_odb_object_free(*out);
