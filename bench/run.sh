@@ -141,14 +141,21 @@ targets() {
 # just before leaves hundreds of MB for the kernel to write back, and the
 # fsyncs measured would queue behind it.
 cli_approvals() { # $1: home, $2: targets file, $3: first line, $4: K
-	local home=$1 id who t0 t1
+	local home=$1 id who
 	sync
 	sed -n "$3,$(($3 + $4 - 1))p" "$2" | while read -r id who; do
-		t0=$(us)
-		"$CL" -C "$home" approve --as "$who" "$id" >/dev/null 2>>"$log" || echo "approve $id failed" >>"$log"
-		t1=$(us)
-		echo $((t1 - t0))
+		approve_us "$home" "$id" "$who"
 	done | median
+}
+
+# One CLI approval of record $2 by $3 in home $1; prints its microseconds.
+approve_us() {
+	local t0 t1
+	t0=$(us)
+	"$CL" -C "$1" approve --as "$3" "$2" </dev/null >/dev/null 2>>"$log" ||
+		echo "approve $2 failed" >>"$log"
+	t1=$(us)
+	echo $((t1 - t0))
 }
 
 # K CLI approvals as above, each followed by three floor commits on
@@ -159,16 +166,13 @@ cli_approvals() { # $1: home, $2: targets file, $3: first line, $4: K
 # disk the floor meets, where two blocks a minute apart could each meet
 # another.  Writes "CLI_MEDIAN FLOOR_MEDIAN" (microseconds).
 cli_beside_floor() { # $1: home, $2: targets file, $3: first line, $4: K
-	local home=$1 id who t0 t1
+	local home=$1 id who
 	: >"$WORK/cli.us"
 	: >"$WORK/floor.us"
 	sync
 	while read -r id who; do
-		t0=$(us)
-		"$CL" -C "$home" approve --as "$who" "$id" >/dev/null 2>>"$log" || echo "approve $id failed" >>"$log"
-		t1=$(us)
-		echo $((t1 - t0)) >>"$WORK/cli.us"
-		"$WORK/bin/floor" "$WORK/floor.git" 1 3 "${id%/*}" "${id#*/}" 2>>"$log" |
+		approve_us "$home" "$id" "$who" >>"$WORK/cli.us"
+		"$WORK/bin/floor" "$WORK/floor.git" 1 3 "${id%/*}" "${id#*/}" </dev/null 2>>"$log" |
 			tail -n 2 >>"$WORK/floor.us"
 	done < <(sed -n "$3,$(($3 + $4 - 1))p" "$2")
 	echo "$(median <"$WORK/cli.us") $(median <"$WORK/floor.us")"

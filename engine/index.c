@@ -51,9 +51,9 @@
 /* write-ahead log pages after which a commit checkpoints (see
  * index_wal_hook): some ten transitions */
 #define INDEX_WAL_PAGES 256
-/* sqlite's page cache, in pages, while a read snapshot is open (see
- * cl_index_read_begin) and otherwise (in KiB when negative: sqlite's
- * default of 2 MB) */
+/* sqlite's page cache, in pages, from a read snapshot (see
+ * cl_index_read_begin) to the next write, and for writes (in KiB when
+ * negative: sqlite's default of 2 MB) */
 #define INDEX_READ_CACHE "16"
 #define INDEX_WRITE_CACHE "-2000"
 
@@ -241,6 +241,9 @@ struct cl_index {
 	int bulk;                         /* the secondary indexes are gone,
 					   * as of the last cl_index_bulk*() */
 	int snapshot;                     /* in cl_index_read_begin .. end */
+	int small_cache;                  /* a read snapshot set the page
+					   * cache to INDEX_READ_CACHE; the
+					   * next write sets it back */
 	int busy;                         /* the last cl_index_begin() found
 					   * another writer past the timeout */
 };
@@ -560,6 +563,11 @@ int cl_index_begin(cl_index *ix, cl_error *err)
 {
 	int error;
 
+	if (ix->small_cache) {
+		(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_WRITE_CACHE,
+				   NULL, NULL, NULL);
+		ix->small_cache = 0;
+	}
 	if ((error = index_exec(ix, IX_BEGIN_WRITE, err,
 				"cannot start writing to the index")) < 0) {
 		ix->busy = (sqlite3_errcode(ix->db) & 0xff) == SQLITE_BUSY;
@@ -679,8 +687,10 @@ int cl_index_read_begin(cl_index *ix, cl_error *err)
 	/* a read streams its pages once (a list of a period reads some two
 	 * hundred): a cache that grows page by page costs more in fresh
 	 * memory than it saves, where a few pages reused stay warm */
-	(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_READ_CACHE,
-			   NULL, NULL, NULL);
+	if (!ix->small_cache)
+		(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_READ_CACHE,
+				   NULL, NULL, NULL);
+	ix->small_cache = 1;
 	return 0;
 }
 
@@ -691,8 +701,6 @@ void cl_index_read_end(cl_index *ix)
 	ix->snapshot = 0;
 	if (!sqlite3_get_autocommit(ix->db))
 		index_exec(ix, IX_ROLLBACK, NULL, "");
-	(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_WRITE_CACHE,
-			   NULL, NULL, NULL);
 }
 
 int cl_index_set_config(cl_index *ix, const char *key, cl_error *err)

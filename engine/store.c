@@ -406,38 +406,45 @@ int cl_store_tip(cl_store *st, cl_oid *out, cl_error *err)
  */
 #define STORE_READ_TRIES 3
 
-/* After a failed read: whether to try again, having rescanned the packs. */
-static int store_read_again(git_odb *odb, int error, int *tries)
+/* git_odb_read, again after a rescan of the packs when it misses. */
+static int store_odb_read(git_odb_object **out, git_odb *odb, const git_oid *id)
 {
-	if (error != GIT_ENOTFOUND || ++*tries >= STORE_READ_TRIES)
-		return 0;
-	return git_odb_refresh(odb) == 0;
+	int error, tries = 0;
+
+	while ((error = git_odb_read(out, odb, id)) == GIT_ENOTFOUND &&
+	       ++tries < STORE_READ_TRIES && git_odb_refresh(odb) == 0)
+		;
+	return error;
 }
 
-static int store_repo_read_again(git_repository *repo, int error, int *tries)
+/* git_object_lookup of an object of type type, the same way. */
+static int store_object_lookup(git_object **out, git_repository *repo,
+			       const git_oid *id, git_object_t type)
 {
 	git_odb *odb = NULL;
-	int again;
+	int error, tries = 0;
 
-	if (error != GIT_ENOTFOUND || *tries + 1 >= STORE_READ_TRIES ||
-	    git_repository_odb(&odb, repo) < 0)
-		return 0;
-	again = store_read_again(odb, error, tries);
-	git_odb_free(odb);
-	return again;
+	while ((error = git_object_lookup(out, repo, id, type)) == GIT_ENOTFOUND &&
+	       ++tries < STORE_READ_TRIES && git_repository_odb(&odb, repo) == 0) {
+		error = git_odb_refresh(odb);
+		git_odb_free(odb);
+		if (error < 0)
+			return error;
+	}
+	return error;
 }
 
 static int store_commit_lookup(git_commit **out, cl_store *st,
 			       const cl_oid *commit, cl_error *err)
 {
 	char hex[CL_OID_HEXSZ + 1];
+	git_object *obj = NULL;
 	git_oid id;
-	int error, tries = 0;
+	int error;
 
 	store_to_git(&id, commit);
-	while ((error = git_commit_lookup(out, st->repo, &id)) < 0 &&
-	       store_repo_read_again(st->repo, error, &tries))
-		;
+	error = store_object_lookup(&obj, st->repo, &id, GIT_OBJECT_COMMIT);
+	*out = (git_commit *)obj;
 	if (error < 0) {
 		cl_oid_fmt(hex, commit);
 		return store_fail(err, store_code(error), "cannot read commit %s", hex);
@@ -547,13 +554,13 @@ int cl_store_read_blob(cl_store *st, const cl_oid *blob, cl_buf *out,
 	git_object_size_t size;
 	char hex[CL_OID_HEXSZ + 1];
 	git_oid id;
-	int error, tries = 0;
+	git_object *obj = NULL;
+	int error;
 
 	store_to_git(&id, blob);
 	cl_oid_fmt(hex, blob);
-	while ((error = git_blob_lookup(&b, st->repo, &id)) < 0 &&
-	       store_repo_read_again(st->repo, error, &tries))
-		;
+	error = store_object_lookup(&obj, st->repo, &id, GIT_OBJECT_BLOB);
+	b = (git_blob *)obj;
 	if (error < 0)
 		return store_fail(err, store_code(error), "cannot read blob %s", hex);
 	size = git_blob_rawsize(b);
@@ -697,15 +704,14 @@ static int store_build(git_oid *out, size_t *count, cl_store *st,
 	git_tree *tree = NULL;
 	git_treebuilder *bld = NULL;
 	size_t i, used = 0;
-	int error = 0, tries = 0;
+	git_object *obj = NULL;
+	int error = 0;
 
-	while (base && (error = git_tree_lookup(&tree, st->repo, base)) < 0 &&
-	       store_repo_read_again(st->repo, error, &tries))
-		;
-	if (base && error < 0) {
+	if (base && (error = store_object_lookup(&obj, st->repo, base, GIT_OBJECT_TREE)) < 0) {
 		error = store_fail(err, CL_ESTORE, "cannot read tree");
 		goto done;
 	}
+	tree = (git_tree *)obj;
 	if ((error = git_treebuilder_new(&bld, store_maker(st), tree)) < 0) {
 		error = store_fail(err, CL_ESTORE, "cannot build tree");
 		goto done;
@@ -1066,13 +1072,11 @@ static int store_commit_raw(git_odb_object **obj, git_odb *odb, const cl_oid *co
 {
 	char hex[CL_OID_HEXSZ + 1];
 	git_oid id;
-	int rc, tries = 0;
+	int rc;
 
 	*obj = NULL;
 	store_to_git(&id, commit);
-	while ((rc = git_odb_read(obj, odb, &id)) < 0 && store_read_again(odb, rc, &tries))
-		;
-	if (rc < 0) {
+	if ((rc = store_odb_read(obj, odb, &id)) < 0) {
 		cl_oid_fmt(hex, commit);
 		return store_fail(err, store_code(rc), "cannot read commit %s", hex);
 	}
@@ -1231,16 +1235,15 @@ static int store_tree_lookup(git_tree **out, git_repository *repo,
 			     const git_oid *id, cl_error *err)
 {
 	char hex[CL_OID_HEXSZ + 1];
-	int error, tries = 0;
+	git_object *obj = NULL;
 
 	*out = NULL;
 	if (!id)
 		return 0;
-	while ((error = git_tree_lookup(out, repo, id)) < 0 &&
-	       store_repo_read_again(repo, error, &tries))
-		;
-	if (error == 0)
+	if (store_object_lookup(&obj, repo, id, GIT_OBJECT_TREE) == 0) {
+		*out = (git_tree *)obj;
 		return 0;
+	}
 	git_oid_tostr(hex, sizeof(hex), id);
 	return store_fail(err, CL_ESTORE, "cannot read tree %s", hex);
 }
@@ -1404,16 +1407,12 @@ static int store_cursor_tree(git_odb_object **out, cl_store_cursor *cur,
 {
 	git_odb_object *held = depth < cur->n ? cur->trees[depth] : NULL;
 	char hex[CL_OID_HEXSZ + 1];
-	int rc = GIT_ENOTFOUND, tries = 0;
 
 	if (held && git_oid_equal(git_odb_object_id(held), id))
 		return git_odb_object_dup(out, held) < 0
 			       ? store_fail(err, CL_ESTORE, "cannot copy a tree")
 			       : 0;
-	while (cur->odb && (rc = git_odb_read(out, cur->odb, id)) < 0 &&
-	       store_read_again(cur->odb, rc, &tries))
-		;
-	if (rc == 0) {
+	if (cur->odb && store_odb_read(out, cur->odb, id) == 0) {
 		if (git_odb_object_type(*out) == GIT_OBJECT_TREE)
 			return 0;
 		git_odb_object_free(*out);

@@ -113,7 +113,7 @@ int cli_list_run(cli_ctx *ctx, const cl_index_filter *filter, int json, int queu
 	int status = 0;
 
 	brief.brief = !json; /* text shows id, state, level and a time */
-	brief.lines = !json && !queue; /* which list's lines already are */
+	brief.lines = !json && !queue; /* list's text: the line each row keeps */
 	if (cli_open_read(&h, ctx, &err) < 0 ||
 	    cl_index_query(cl_home_index(h), f, list_row, &c, &err) < 0 ||
 	    (!c.n && list_check_filters(h, f, queue, &err) < 0)) {
