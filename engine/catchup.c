@@ -22,12 +22,10 @@
  * transaction each, that end at a commit C and leave the index exactly at
  * C.  Within a chunk, each commit gives its transition from its message
  * alone (the trailers say who did what), and notes the record it names.
- * At the chunk's end, each noted record is read once, from C's tree, and
- * its row computed with the configuration at C.  So a record is read and
- * parsed once per chunk rather than once per commit, and all reads of a
- * chunk go through one set of trees (libgit2's cache keeps them), where
- * reading each commit's own tree parsed a fresh copy of the big
- * directories every time.  Memory stays bounded by the chunk's size.
+ * At the chunk's end, each noted record's row is computed once, from its
+ * transitions in the index (engine_put_record), with the configuration
+ * at C.  No record file is read: the trailers say all a row needs.
+ * Memory stays bounded by the chunk's size.
  *
  * The result does not depend on where chunks end: a row's commit is the
  * last commit naming the record, and after a configuration commit every
@@ -35,7 +33,7 @@
  * as applying commit by commit did.
  *
  * A bulk load (below) defers the records to its end instead: each is
- * then read once, however many chunks named it (engine_bulk_complete).
+ * then put once, however many chunks named it (engine_bulk_complete).
  * Until that end commits, the index is in bulk, and readers do not
  * answer from it (engine_index_at_tip).  An empty index is not caught up
  * in chunks at all: engine_load reads the history once, from the tip.
@@ -51,11 +49,9 @@
  * (engine_load, below). */
 #define ENGINE_BULK_MIN 64
 
-/* A record named in the chunk: id and the commit that named it last. */
+/* A record named in the chunk. */
 typedef struct touched {
 	char *id;                    /* record id, owned */
-	size_t seq;                  /* position in the chunk */
-	char hex[CL_OID_HEXSZ + 1];  /* the commit */
 } touched;
 
 typedef struct catch_ctx {
@@ -73,7 +69,7 @@ typedef struct catch_ctx {
 	cl_error *err;    /* where errors go */
 } catch_ctx;
 
-static void engine_touch(catch_ctx *c, const char *id, const char *hex)
+static void engine_touch(catch_ctx *c, const char *id)
 {
 	touched *t;
 
@@ -81,10 +77,8 @@ static void engine_touch(catch_ctx *c, const char *id, const char *hex)
 		c->talloc = c->talloc ? cl_xmul(c->talloc, 2) : 256;
 		c->t = cl_xrealloc(c->t, cl_xmul(c->talloc, sizeof(*c->t)));
 	}
-	t = &c->t[c->nt];
+	t = &c->t[c->nt++];
 	t->id = cl_xstrdup(id);
-	t->seq = c->nt++;
-	memcpy(t->hex, hex, sizeof(t->hex));
 }
 
 static void engine_touched_clear(catch_ctx *c)
@@ -97,42 +91,15 @@ static void engine_touched_clear(catch_ctx *c)
 	c->config = 0;
 }
 
-/* By id, then the order they were named in. */
 static int engine_touched_cmp(const void *a, const void *b)
 {
-	const touched *x = a, *y = b;
-	int d = strcmp(x->id, y->id);
-
-	if (d)
-		return d;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return strcmp(((const touched *)a)->id, ((const touched *)b)->id);
 }
 
-/* Reads record id in commit's tree: its bytes into data, parsed into *out. */
-static int engine_record_bytes(cl_record **out, cl_buf *data, cl_home *h,
-			       const cl_oid *commit, const char *id, cl_error *err)
-{
-	char period[8], talent[CL_ID_MAX_BUF];
-	cl_buf path = CL_BUF_INIT;
-	int error;
 
-	*out = NULL;
-	cl_buf_clear(data);
-	if ((error = cl_record_id_split(period, talent, id, err)) < 0)
-		return error;
-	cl_record_path(&path, period, talent);
-	error = cl_store_read(h->store, commit, path.ptr, data, NULL, err);
-	if (error == CL_ENOTFOUND)
-		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", id);
-	if (!error)
-		error = cl_record_parse(out, path.ptr, data->ptr, data->size, err);
-	cl_buf_release(&path);
-	return error;
-}
-
-/* Puts record r (whose YAML is data) as of commit_hex. */
-static int engine_index_record(cl_home *h, const cl_record *r, const cl_buf *data,
-			       const char *commit_hex, cl_error *err)
+/* Puts the row of record r as of commit_hex, its last transition. */
+static int engine_index_record(cl_home *h, const cl_record *r, const char *commit_hex,
+			       cl_error *err)
 {
 	cl_index_record row = { 0 };
 	const char **ids = NULL;
@@ -151,31 +118,84 @@ static int engine_index_record(cl_home *h, const cl_record *r, const cl_buf *dat
 	row.commit = (char *)commit_hex;
 	row.waiting = (char **)ids;
 	row.nwaiting = n;
-	row.yaml = data->ptr;
-	row.yaml_len = data->size;
 	error = cl_index_put_record(h->index, &row, err);
 	free(ids);
 	return error;
 }
 
-/* Reads record id at commit and puts it as of commit_hex. */
-static int engine_put_record(cl_home *h, const cl_oid *commit, const char *id,
-			     const char *commit_hex, cl_error *err)
+/*
+ * A row is computed from the record's transitions alone, as the index has
+ * them from the commits' trailers (cl_transition_replay): the record's
+ * file is never read.  So a rebuild reads each commit once and no blob at
+ * all, and the row is the same whichever way the index was built.
+ * verify checks every row against the file at the tip.
+ */
+typedef struct replay {
+	cl_record r;                    /* state, level, since, approvals */
+	char commit[CL_OID_HEXSZ + 1];  /* its last transition's commit */
+	const cl_machine *m;            /* the configuration's machine */
+	size_t n;                       /* transitions folded */
+} replay;
+
+/* Starts the replay of record id; CL_EINVALID for an id that is not one. */
+static int engine_replay_start(replay *p, const cl_machine *m, const char *id,
+			       cl_error *err)
 {
-	cl_buf data = CL_BUF_INIT;
-	cl_record *r = NULL;
+	char period[8], talent[CL_ID_MAX_BUF];
 	int error;
 
-	if ((error = engine_record_bytes(&r, &data, h, commit, id, err)) == 0)
-		error = engine_index_record(h, r, &data, commit_hex, err);
-	cl_record_free(r);
-	cl_buf_release(&data);
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	if ((error = cl_record_id_split(period, talent, id, err)) < 0)
+		return error;
+	p->r.id = cl_xstrdup(id);
+	p->r.period = cl_xstrdup(period);
+	p->r.talent = cl_xstrdup(talent);
+	return 0;
+}
+
+static void engine_replay_release(replay *p)
+{
+	cl_record_clear_approvals(&p->r);
+	free(p->r.id);
+	free(p->r.period);
+	free(p->r.talent);
+	free(p->r.state);
+	free(p->r.level);
+	memset(p, 0, sizeof(*p));
+}
+
+static int engine_replay_one(const cl_index_transition *t, void *payload)
+{
+	replay *p = payload;
+
+	cl_transition_replay(&p->r, p->m, t->action, t->actor, t->level, t->to,
+			     t->grade, t->time);
+	snprintf(p->commit, sizeof(p->commit), "%s", t->commit);
+	p->n++;
+	return 0;
+}
+
+/* Puts record id's row from its transitions in the index. */
+static int engine_put_record(cl_home *h, const char *id, cl_error *err)
+{
+	replay p;
+	int error;
+
+	assert(h->has_cfg);
+	if ((error = engine_replay_start(&p, h->machine, id, err)) == 0 &&
+	    (error = cl_index_history(h->index, id, engine_replay_one, &p, err)) == 0) {
+		if (!p.n)
+			error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", id);
+		else
+			error = engine_index_record(h, &p.r, p.commit, err);
+	}
+	engine_replay_release(&p);
 	return error;
 }
 
 typedef struct refresh_ctx {
 	char **ids;     /* record ids collected */
-	char **commits; /* the commit each row names */
 	size_t n;       /* entries */
 } refresh_ctx;
 
@@ -184,9 +204,7 @@ static int engine_collect(const cl_index_record *r, void *payload)
 	refresh_ctx *c = payload;
 
 	c->ids = cl_xrealloc(c->ids, cl_xmul(c->n + 1, sizeof(char *)));
-	c->commits = cl_xrealloc(c->commits, cl_xmul(c->n + 1, sizeof(char *)));
-	c->ids[c->n] = cl_xstrdup(r->id);
-	c->commits[c->n++] = cl_xstrdup(r->commit);
+	c->ids[c->n++] = cl_xstrdup(r->id);
 	return 0;
 }
 
@@ -197,13 +215,12 @@ static int engine_touched_find(const void *key, const void *elem)
 
 /* After a configuration change, who waits on what may change for every
  * record in flight; what else the rows say does not.  The records in
- * skip (nskip of them, sorted by id) were just put as of commit: they are
- * left alone. */
-static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, const touched *skip,
-				  size_t nskip, cl_error *err)
+ * skip (nskip of them, sorted by id) were just put: they are left alone. */
+static int engine_refresh_waiting(cl_home *h, const touched *skip, size_t nskip,
+				  cl_error *err)
 {
 	cl_index_filter f = { 0 };
-	refresh_ctx c = { NULL, NULL, 0 };
+	refresh_ctx c = { NULL, 0 };
 	size_t i;
 	int error;
 
@@ -211,9 +228,8 @@ static int engine_refresh_waiting(cl_home *h, const cl_oid *commit, const touche
 	error = cl_index_query(h->index, &f, engine_collect, &c, err);
 	for (i = 0; i < c.n && !error; i++)
 		if (!nskip || !bsearch(c.ids[i], skip, nskip, sizeof(*skip), engine_touched_find))
-			error = engine_put_record(h, commit, c.ids[i], c.commits[i], err);
+			error = engine_put_record(h, c.ids[i], err);
 	cl_strv_free(c.ids, c.n);
-	cl_strv_free(c.commits, c.n);
 	return error;
 }
 
@@ -265,7 +281,7 @@ static int engine_apply_message(catch_ctx *c, const cl_oid *commit)
 	if ((error = cl_index_add_transition(c->h->index, &t, c->err)) < 0 || c->defer)
 		goto done;
 	if (msg.record)
-		engine_touch(c, msg.record, hex);
+		engine_touch(c, msg.record);
 	else
 		c->config = 1;
 done:
@@ -301,11 +317,11 @@ static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
 		qsort(c->t, c->nt, sizeof(*c->t), engine_touched_cmp);
 	for (i = 0; i < c->nt && !error; i++) {
 		if (i + 1 < c->nt && !strcmp(c->t[i].id, c->t[i + 1].id))
-			continue; /* only the last commit naming it counts */
-		error = engine_put_record(h, end, c->t[i].id, c->t[i].hex, c->err);
+			continue; /* once per record */
+		error = engine_put_record(h, c->t[i].id, c->err);
 	}
 	if (!error && c->config)
-		error = engine_refresh_waiting(h, end, c->t, c->nt, c->err);
+		error = engine_refresh_waiting(h, c->t, c->nt, c->err);
 	if (!error)
 		error = engine_store_config_key(h, c->err);
 	return error;
@@ -313,155 +329,67 @@ static int engine_chunk_records(catch_ctx *c, const cl_oid *end)
 
 /*
  * The end of a bulk load: its chunks applied the transitions only, and
- * here every record is put once, as commit by commit would have left it.
- * A row is the record's file at the head, the configuration at the head
- * (who waits on a record in flight follows the newest configuration; a
- * finished record has no one waiting) and the last commit naming it.
- * Walking the head's tree in order reads each file once, with no lookup
- * by path; a history where a record moves many times is read no more
- * often than one where it is submitted once.  Files under records/ that
- * no transition names are left out, as commit by commit would; a record a
- * transition names but the head lacks is an error, as it was there.
+ * here every record is put once, as commit by commit would have left it:
+ * from its transitions (cl_transition_replay), read record by record in
+ * id order from the index on (record, seq), with the configuration at the
+ * head (who waits on a record in flight follows the newest
+ * configuration; a finished record has no one waiting).  No record file
+ * is read, and rows go in in id order: random inserts are what bulk
+ * loading avoids.
  */
-typedef struct bulk_file {
-	char *id;         /* the record id its path gives */
-	char *path;       /* that path */
-	cl_oid blob;      /* the file */
-} bulk_file;
-
 typedef struct bulk_ctx {
 	cl_home *h;
-	bulk_file *f;     /* one period's record files, put in id order:
-			   * the tree's order is by shard, random by id,
-			   * and random inserts are what bulk loading avoids */
-	size_t nf, falloc;
-	cl_buf data;      /* the record file being read */
-	cl_buf path;      /* the path an id gives */
+	replay p;         /* the record being replayed (p.r.id NULL: none) */
 	int64_t named;    /* records the transitions name */
 	int64_t put;      /* records put */
 	cl_error *err;
 } bulk_ctx;
 
-static int engine_bulk_file_cmp(const void *a, const void *b)
+/* Puts the record replayed so far, if any. */
+static int engine_bulk_put(bulk_ctx *c)
 {
-	return strcmp(((const bulk_file *)a)->id, ((const bulk_file *)b)->id);
-}
-
-/* Puts the record in file f, if a transition names it. */
-static int engine_bulk_put(bulk_ctx *c, const bulk_file *f)
-{
-	char commit[CL_OID_HEXSZ + 1];
-	cl_record *r = NULL;
 	int error;
 
-	error = cl_index_last_commit(c->h->index, f->id, commit, c->err);
-	if (error == CL_ENOTFOUND)
+	if (!c->p.r.id)
 		return 0;
-	cl_buf_clear(&c->data);
-	if (error < 0 ||
-	    (error = cl_store_read_blob(c->h->store, &f->blob, &c->data, c->err)) < 0 ||
-	    (error = cl_record_parse(&r, f->path, c->data.ptr, c->data.size, c->err)) < 0)
-		return error;
-	if (strcmp(r->id, f->id))
-		error = cl_error_set(c->err, CL_EINVALID, "%s: the record says it is '%s'",
-				     f->path, r->id);
-	else
-		error = engine_index_record(c->h, r, &c->data, commit, c->err);
-	cl_record_free(r);
+	error = engine_index_record(c->h, &c->p.r, c->p.commit, c->err);
+	engine_replay_release(&c->p);
 	if (!error)
 		cl_progress("indexing records", (size_t)++c->put, (size_t)c->named);
 	return error;
 }
 
-/* Drops the files gathered so far. */
-static void engine_bulk_forget(bulk_ctx *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nf; i++) {
-		free(c->f[i].id);
-		free(c->f[i].path);
-	}
-	c->nf = 0;
-}
-
-/* Puts the period's files gathered so far, in id order. */
-static int engine_bulk_flush(bulk_ctx *c)
-{
-	size_t i;
-	int error = 0;
-
-	if (c->nf)
-		qsort(c->f, c->nf, sizeof(*c->f), engine_bulk_file_cmp);
-	for (i = 0; i < c->nf && !error; i++)
-		error = engine_bulk_put(c, &c->f[i]);
-	engine_bulk_forget(c);
-	return error;
-}
-
-/* Gathers a record file; a new period puts the previous one's. */
-static int engine_bulk_record(const char *path, const cl_oid *blob, void *payload)
+static int engine_bulk_trail(const cl_index_transition *t, void *payload)
 {
 	bulk_ctx *c = payload;
-	char period[8], id[CL_ID_MAX_BUF + 8];
-	const char *p = path + strlen("records/"), *slash;
-	size_t len;
 	int error;
 
-	/* records/PERIOD/XX/TALENT.yaml, at the path its id gives: anything
-	 * else is not a record file, and commit by commit never read it */
-	if ((slash = strchr(p, '/')) == NULL || slash - p != 6 ||
-	    (slash = strchr(slash + 1, '/')) == NULL)
-		return 0;
-	len = strlen(slash + 1);
-	if (len <= 5 || len - 5 >= CL_ID_MAX_BUF || strcmp(slash + 1 + len - 5, ".yaml"))
-		return 0;
-	memcpy(period, p, 6);
-	period[6] = '\0';
-	snprintf(id, sizeof(id), "%s/%.*s", period, (int)(len - 5), slash + 1);
-	cl_buf_clear(&c->path);
-	cl_record_path(&c->path, period, id + 7);
-	if (strcmp(c->path.ptr, path))
-		return 0;
-	if (c->nf && strncmp(c->f[0].id, id, 7) && (error = engine_bulk_flush(c)) < 0)
-		return error;
-	if (c->nf == c->falloc) {
-		c->falloc = c->falloc ? cl_xmul(c->falloc, 2) : 1024;
-		c->f = cl_xrealloc(c->f, cl_xmul(c->falloc, sizeof(*c->f)));
+	if (!c->p.r.id || strcmp(c->p.r.id, t->record)) {
+		if ((error = engine_bulk_put(c)) < 0 ||
+		    (error = engine_replay_start(&c->p, c->h->machine, t->record, c->err)) < 0)
+			return error;
 	}
-	c->f[c->nf].id = cl_xstrdup(id);
-	c->f[c->nf].path = cl_xstrdup(path);
-	c->f[c->nf++].blob = *blob;
-	return 0;
+	return engine_replay_one(t, &c->p);
 }
 
 /* Ends a bulk load at commit `at`, the head the caller commits with. */
 static int engine_bulk_complete(cl_home *h, const cl_oid *at, cl_error *err)
 {
-	bulk_ctx c = { h, NULL, 0, 0, CL_BUF_INIT, CL_BUF_INIT, 0, 0, err };
+	bulk_ctx c = { 0 };
 	int error;
 
+	c.h = h;
+	c.err = err;
 	if ((error = cl_index_bulk_history(h->index, err)) < 0 ||
 	    (error = cl_home_use_config(h, at, err)) < 0 ||
 	    (error = cl_index_named(h->index, &c.named, NULL, err)) < 0)
 		return error;
-	error = cl_store_list(h->store, at, "records", engine_bulk_record, &c, err);
+	error = cl_index_trails(h->index, engine_bulk_trail, &c, err);
 	if (!error)
-		error = engine_bulk_flush(&c);
-	if (!error && c.put != c.named &&
-	    (error = cl_index_named(h->index, NULL, &c.data, err)) == 0) {
-		if (c.data.size)
-			error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", c.data.ptr);
-		else /* its row is one from before this load */
-			error = cl_error_set(err, CL_ENOTFOUND, "a record a transition"
-					     " names is missing from the history");
-	}
+		error = engine_bulk_put(&c);
+	engine_replay_release(&c.p);
 	if (!error && (error = cl_index_bulk_end(h->index, err)) == 0)
 		error = engine_store_config_key(h, err);
-	engine_bulk_forget(&c);
-	free(c.f);
-	cl_buf_release(&c.data);
-	cl_buf_release(&c.path);
 	return error;
 }
 

@@ -318,24 +318,30 @@ int cl_home_record_at(cl_record **out, cl_oid *blob, cl_home *h,
 	return error;
 }
 
-/* The record as the index stored it (the index is at the tip). */
-static int engine_index_yaml(cl_record **out, cl_home *h, const char *id, cl_error *err)
+/* The record at the index's head, the commit the snapshot is at: the
+ * index keeps rows, not files, so the file is read from the history
+ * (opened now: a list or a queue never needs it). */
+static int engine_snapshot_record(cl_record **out, cl_home *h, const char *id,
+				  cl_error *err)
 {
-	char period[8], talent[CL_ID_MAX_BUF];
-	cl_buf path = CL_BUF_INIT, data = CL_BUF_INIT;
+	char head[CL_OID_HEXSZ + 1];
+	cl_buf git = CL_BUF_INIT;
+	cl_oid at, blob;
 	int error;
 
-	if ((error = cl_record_id_split(period, talent, id, err)) < 0)
+	if ((error = cl_index_head(h->index, head, err)) < 0)
 		return error;
-	cl_record_path(&path, period, talent);
-	error = cl_index_record_yaml(h->index, id, &data, err);
-	if (error == CL_ENOTFOUND)
-		error = cl_error_set(err, CL_ENOTFOUND, "no record '%s'", id);
-	if (!error)
-		error = cl_record_parse(out, path.ptr, data.ptr, data.size, err);
-	cl_buf_release(&path);
-	cl_buf_release(&data);
-	return error;
+	if (cl_oid_parse(&at, head) < 0)
+		return cl_error_set(err, CL_ESTORE, "the index's head '%.40s' is "
+				    "not a commit id", head);
+	if (!h->store) {
+		engine_join(&git, h->dir, CL_HOME_HISTORY);
+		error = cl_store_open(&h->store, git.ptr, err);
+		cl_buf_release(&git);
+		if (error < 0)
+			return error;
+	}
+	return cl_home_record_at(out, &blob, h, &at, id, err);
 }
 
 int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
@@ -345,7 +351,7 @@ int cl_home_record(cl_record **out, cl_home *h, const char *id, cl_error *err)
 
 	*out = NULL;
 	if (h->snapshot)
-		return engine_index_yaml(out, h, id, err);
+		return engine_snapshot_record(out, h, id, err);
 	if ((error = cl_store_tip(h->store, &tip, err)) < 0)
 		return error;
 	return cl_home_record_at(out, &blob, h, &tip, id, err);
@@ -456,7 +462,7 @@ static int engine_read_config_late(cl_home *h, cl_error *err)
 		if (cl_oid_parse(&at, head) < 0)
 			error = cl_error_set(err, CL_ESTORE, "the index's head '%.40s' is "
 					     "not a commit id", head);
-		else if ((error = cl_store_open(&h->store, git.ptr, err)) == 0)
+		else if (h->store || (error = cl_store_open(&h->store, git.ptr, err)) == 0)
 			error = cl_home_use_config(h, &at, err);
 	}
 	cl_buf_release(&git);

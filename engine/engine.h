@@ -45,10 +45,11 @@ int cl_home_open(cl_home **out, const char *dir, cl_error *err);
 /*
  * Opens a home for reading only (show, queue, list).  When the index is
  * already at the branch tip (read from the ref files, without libgit2)
- * and has the records' YAML and the configuration's key, and HOME/cache
- * has that configuration, the home answers from the index alone, inside
- * one index snapshot: cl_home_store() is then NULL, and only
- * cl_home_index(), cl_home_config() and cl_home_record() may be used.
+ * and has the configuration's key, and HOME/cache has that
+ * configuration, the home answers from the index alone, inside one index
+ * snapshot: cl_home_store() is then NULL, and only cl_home_index(),
+ * cl_home_config() and cl_home_record() may be used (a record is read
+ * from the history at the index's head).
  * Otherwise it is cl_home_open().  Never answers from a stale index.
  */
 int cl_home_open_read(cl_home **out, const char *dir, cl_error *err);

@@ -46,16 +46,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SCHEMA 6
+#define INDEX_SCHEMA 7
 #define INDEX_BUSY_MS 10000
 /* write-ahead log pages after which a commit checkpoints (see
  * index_wal_hook): some ten transitions */
 #define INDEX_WAL_PAGES 256
-/* sqlite's page cache, in pages, from a read snapshot (see
- * cl_index_read_begin) to the next write, and for writes (in KiB when
- * negative: sqlite's default of 2 MB) */
-#define INDEX_READ_CACHE "16"
-#define INDEX_WRITE_CACHE "-2000"
+/* sqlite's page cache (see index_cache): for writes, sqlite's default of
+ * 2 MB; from a read snapshot to the next write, 16 pages; in a bulk load,
+ * 32 MB (see cl_index_bulk_begin) */
+enum { INDEX_CACHE_WRITE, INDEX_CACHE_READ, INDEX_CACHE_BULK };
 
 /* The tables, without the secondary indexes (index_secondary below). */
 static const char index_schema_sql[] =
@@ -71,9 +70,6 @@ static const char index_schema_sql[] =
 	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL,"
 	" waiting BLOB NOT NULL, due INTEGER NOT NULL, line TEXT NOT NULL)"
 	" WITHOUT ROWID;"
-	/* the record files, apart: a list reads small rows, dense pages */
-	"CREATE TABLE record_yaml (id TEXT PRIMARY KEY NOT NULL,"
-	" yaml BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE waiting (record TEXT NOT NULL, person TEXT NOT NULL,"
 	" PRIMARY KEY (person, record)) WITHOUT ROWID;"
 	/* a record's rows go when it is put again: kept during a bulk load */
@@ -84,7 +80,7 @@ static const char index_schema_sql[] =
 	" commit_id TEXT NOT NULL, record TEXT, time INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
-	"PRAGMA user_version = 6;";
+	"PRAGMA user_version = 7;";
 
 /*
  * The indexes a bulk load drops and builds again (see cl_index_bulk_begin),
@@ -116,7 +112,6 @@ static const struct {
 static const char index_reset_sql[] =
 	"DELETE FROM waiting;"
 	"DELETE FROM records;"
-	"DELETE FROM record_yaml;"
 	"DELETE FROM transitions;"
 	"DELETE FROM meta;";
 
@@ -140,10 +135,7 @@ enum {
 	IX_META_GET,
 	IX_META_SET,
 	IX_RECORD_PUT,
-	IX_YAML_PUT,
-	IX_YAML_DEL,
 	IX_RECORD_GET,
-	IX_RECORD_YAML,
 	IX_WAITING_DEL,
 	IX_WAITING_ADD,
 	IX_TRANSITION_ADD,
@@ -155,6 +147,7 @@ enum {
 	IX_LAST_COMMIT,
 	IX_COUNT_NAMED,
 	IX_NAMED_MISSING,
+	IX_TRAILS,
 	IX_NSTMT
 };
 
@@ -177,12 +170,8 @@ static const char *const index_sql[IX_NSTMT] = {
 		" level = excluded.level, since = excluded.since,"
 		" commit_id = excluded.commit_id, waiting = excluded.waiting,"
 		" due = excluded.due, line = excluded.line",
-	[IX_YAML_PUT] = "INSERT INTO record_yaml (id, yaml) VALUES (?1, ?2)"
-		" ON CONFLICT (id) DO UPDATE SET yaml = excluded.yaml",
-	[IX_YAML_DEL] = "DELETE FROM record_yaml WHERE id = ?1",
 	[IX_RECORD_GET] = INDEX_RECORD_COLUMNS " FROM records r"
 		" WHERE r.id = ?1",
-	[IX_RECORD_YAML] = "SELECT yaml FROM record_yaml WHERE id = ?1",
 	[IX_WAITING_DEL] = "DELETE FROM waiting WHERE record = ?1",
 	/* a person listed twice waits once */
 	[IX_WAITING_ADD] = "INSERT INTO waiting (record, person)"
@@ -218,6 +207,11 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_NAMED_MISSING] = "SELECT record FROM transitions"
 		" WHERE record IS NOT NULL AND record NOT IN (SELECT id FROM records)"
 		" LIMIT 1",
+	/* every record's transitions, record by record, from the index on
+	 * (record, seq): no sort */
+	[IX_TRAILS] = "SELECT commit_id, record, time, actor, action,"
+		" from_state, to_state, level, grade, comment FROM transitions"
+		" WHERE record IS NOT NULL ORDER BY record, seq",
 };
 
 /* Bits of a query shape: which filters are set. */
@@ -241,9 +235,8 @@ struct cl_index {
 	int bulk;                         /* the secondary indexes are gone,
 					   * as of the last cl_index_bulk*() */
 	int snapshot;                     /* in cl_index_read_begin .. end */
-	int small_cache;                  /* a read snapshot set the page
-					   * cache to INDEX_READ_CACHE; the
-					   * next write sets it back */
+	int cache;                        /* INDEX_CACHE_*: the page cache's
+					   * size, as index_cache last set it */
 	int busy;                         /* the last cl_index_begin() found
 					   * another writer past the timeout */
 };
@@ -559,15 +552,33 @@ static void index_read_end(cl_index *ix, int own)
 		index_exec(ix, IX_ROLLBACK, NULL, "");
 }
 
+/*
+ * Sizes sqlite's page cache for what comes: a write touches a few pages,
+ * a read streams its pages once (a list of a period reads some two
+ * hundred: a cache that grows page by page costs more in fresh memory
+ * than it saves, where a few pages reused stay warm), and a bulk load
+ * puts every row: with the default 2 MB, sqlite spills dirty pages to the
+ * log in the middle of the transaction and reads them back.  A failure
+ * only leaves the size it was.
+ */
+static void index_cache(cl_index *ix, int which)
+{
+	static const char *const sql[] = {
+		[INDEX_CACHE_WRITE] = "PRAGMA cache_size = -2000",
+		[INDEX_CACHE_READ] = "PRAGMA cache_size = 16",
+		[INDEX_CACHE_BULK] = "PRAGMA cache_size = -32768",
+	};
+
+	if (ix->cache != which &&
+	    sqlite3_exec(ix->db, sql[which], NULL, NULL, NULL) == SQLITE_OK)
+		ix->cache = which;
+}
+
 int cl_index_begin(cl_index *ix, cl_error *err)
 {
 	int error;
 
-	if (ix->small_cache) {
-		(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_WRITE_CACHE,
-				   NULL, NULL, NULL);
-		ix->small_cache = 0;
-	}
+	index_cache(ix, INDEX_CACHE_WRITE);
 	if ((error = index_exec(ix, IX_BEGIN_WRITE, err,
 				"cannot start writing to the index")) < 0) {
 		ix->busy = (sqlite3_errcode(ix->db) & 0xff) == SQLITE_BUSY;
@@ -687,10 +698,7 @@ int cl_index_read_begin(cl_index *ix, cl_error *err)
 	/* a read streams its pages once (a list of a period reads some two
 	 * hundred): a cache that grows page by page costs more in fresh
 	 * memory than it saves, where a few pages reused stay warm */
-	if (!ix->small_cache)
-		(void)sqlite3_exec(ix->db, "PRAGMA cache_size = " INDEX_READ_CACHE,
-				   NULL, NULL, NULL);
-	ix->small_cache = 1;
+	index_cache(ix, INDEX_CACHE_READ);
 	return 0;
 }
 
@@ -739,31 +747,6 @@ int cl_index_config(cl_index *ix, cl_buf *out, cl_error *err)
 		error = cl_error_set(err, CL_ENOTFOUND, "the index has no configuration key");
 	else
 		error = index_fail(ix, err, "cannot read the index's configuration");
-	index_reset(st);
-	return error;
-}
-
-int cl_index_record_yaml(cl_index *ix, const char *id, cl_buf *out,
-			 cl_error *err)
-{
-	sqlite3_stmt *st;
-	int rc, error;
-
-	if (!id)
-		return cl_error_set(err, CL_EINVALID, "no record id given");
-	if ((error = index_stmt(ix, IX_RECORD_YAML, &st, err)) < 0)
-		return error;
-	rc = index_bind_text(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		index_column_put(out, st, 0);
-	else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		error = cl_error_set(err, CL_ENOTFOUND,
-				     "no stored record '%s' in the index", id);
-	else
-		error = index_fail(ix, err,
-				   "cannot read record '%s' from the index", id);
 	index_reset(st);
 	return error;
 }
@@ -900,26 +883,6 @@ static int index_put_waiting(cl_index *ix, const cl_index_record *r,
 	return error;
 }
 
-/* The record's file, or no row when the record brings none. */
-static int index_put_yaml(cl_index *ix, const cl_index_record *r, cl_error *err)
-{
-	sqlite3_stmt *st;
-	int rc, error;
-
-	if ((error = index_stmt(ix, r->yaml ? IX_YAML_PUT : IX_YAML_DEL, &st, err)) < 0)
-		return error;
-	rc = index_bind_text(st, 1, r->id);
-	if (rc == SQLITE_OK && r->yaml)
-		rc = sqlite3_bind_blob64(st, 2, r->yaml, r->yaml_len, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		error = index_fail(ix, err, "cannot apply record '%s' to the index",
-				   r->id);
-	index_reset(st);
-	return error;
-}
-
 int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
 	sqlite3_stmt *st;
@@ -939,8 +902,6 @@ int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 	cl_buf_release(&waiting);
 	cl_buf_release(&line);
 
-	if (!error)
-		error = index_put_yaml(ix, r, err);
 	if (!error)
 		error = index_put_waiting(ix, r, err);
 	return error;
@@ -1065,6 +1026,7 @@ int cl_index_bulk_history(cl_index *ix, cl_error *err)
 	if (!index_writing(ix))
 		return cl_error_set(err, CL_EINTERNAL, "cannot index the transitions: "
 				    "no transaction is open");
+	index_cache(ix, INDEX_CACHE_BULK); /* every row goes in now */
 	if (index_secondary_create(ix, 1) != SQLITE_OK)
 		return index_fail(ix, err, "cannot index the transitions by record");
 	return 0;
@@ -1101,7 +1063,6 @@ void cl_index_record_release(cl_index_record *r)
 	free(r->state);
 	free(r->level);
 	free(r->commit);
-	free(r->yaml);
 	for (i = 0; i < r->nwaiting; i++)
 		free(r->waiting[i]);
 	free(r->waiting);
@@ -1476,6 +1437,39 @@ int cl_index_history(cl_index *ix, const char *record,
 done:
 	index_stmt_done(st, temp);
 	index_read_end(ix, own);
+	return error;
+}
+
+int cl_index_trails(cl_index *ix, cl_index_transition_cb cb, void *payload,
+		    cl_error *err)
+{
+	cl_index_transition t = { 0 };
+	sqlite3_stmt *st;
+	int rc, error;
+
+	if ((error = index_stmt(ix, IX_TRAILS, &st, err)) < 0)
+		return error;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t.commit = (char *)sqlite3_column_text(st, 0);
+		t.record = (char *)sqlite3_column_text(st, 1);
+		t.time = sqlite3_column_int64(st, 2);
+		t.actor = (char *)sqlite3_column_text(st, 3);
+		t.action = (char *)sqlite3_column_text(st, 4);
+		t.from = (char *)sqlite3_column_text(st, 5);
+		t.to = (char *)sqlite3_column_text(st, 6);
+		t.level = (char *)sqlite3_column_text(st, 7);
+		t.grade = (char *)sqlite3_column_text(st, 8);
+		t.comment = (char *)sqlite3_column_text(st, 9);
+		if (!t.commit || !t.record || !t.actor || !t.action) {
+			rc = SQLITE_NOMEM; /* NOT NULL columns: out of memory */
+			break;
+		}
+		if ((error = cb(&t, payload)) != 0)
+			break;
+	}
+	if (!error && rc != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot read the transitions of the index");
+	index_reset(st);
 	return error;
 }
 

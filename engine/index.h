@@ -52,9 +52,6 @@ typedef struct cl_index_record {
 	char **waiting;    /* person ids who may act now */
 	size_t nwaiting;   /* entries in waiting */
 	int64_t due;       /* the level's deadline (since + its days), 0: none */
-	char *yaml;        /* put: its YAML bytes (NULL: none); reads leave
-			    * it NULL, see cl_index_record_yaml() */
-	size_t yaml_len;   /* bytes in yaml */
 	char *line;        /* a query with lines set: the line `list` shows
 			    * (cl_index_list_line, kept at put); else NULL */
 	size_t line_len;   /* bytes in line */
@@ -144,11 +141,6 @@ int cl_index_config(cl_index *ix, cl_buf *out, cl_error *err);
 int cl_index_read_begin(cl_index *ix, cl_error *err);
 void cl_index_read_end(cl_index *ix);
 
-/* Appends the stored YAML of record id to out; CL_ENOTFOUND when there is
- * no such record or none was stored for it. */
-int cl_index_record_yaml(cl_index *ix, const char *id, cl_buf *out,
-			 cl_error *err);
-
 /* CL_ENOTFOUND when there is no such record. */
 int cl_index_get(cl_index *ix, const char *id, cl_index_record *out,
 		 cl_error *err);
@@ -178,6 +170,14 @@ typedef int (*cl_index_transition_cb)(const cl_index_transition *t,
 				      void *payload);
 int cl_index_history(cl_index *ix, const char *record,
 		     cl_index_transition_cb cb, void *payload, cl_error *err);
+
+/* Every transition that names a record, record by record (in id order),
+ * each record's in the order they were applied: what a rebuild computes
+ * the rows from.  The strings are the index's, valid during the call
+ * only (no copies: a rebuild reads every transition).  Inside the
+ * caller's transaction, after cl_index_bulk_history in a bulk load. */
+int cl_index_trails(cl_index *ix, cl_index_transition_cb cb, void *payload,
+		    cl_error *err);
 
 /* Number of records and of transitions, for verify's cross-check. */
 int cl_index_counts(cl_index *ix, int64_t *records, int64_t *transitions,

@@ -325,3 +325,28 @@ int cl_transition_waiting(const char ***ids, size_t *n, const cl_config *cfg,
 	free(idx);
 	return 0;
 }
+
+void cl_transition_replay(cl_record *r, const cl_machine *m, const char *action,
+			  const char *actor, const char *level, const char *to,
+			  const char *grade, int64_t at)
+{
+	const cl_workflow *wf = m->workflow;
+	size_t st = to ? cl_machine_state(m, to) : CL_NONE;
+	int pending = st != CL_NONE && m->states[st].kind == CL_STATE_PENDING;
+
+	if (!strcmp(action, cl_action_name(CL_ACTION_SUBMIT))) {
+		cl_record_clear_approvals(r);
+		r->round++;
+	} else if (!strcmp(action, cl_action_name(CL_ACTION_APPROVE))) {
+		cl_approval a = { (char *)level, (char *)actor, (char *)grade, at };
+		cl_record_add_approval(r, &a);
+	} else if (!strcmp(action, cl_action_name(CL_ACTION_REJECT)) ||
+		   !strcmp(action, cl_action_name(CL_ACTION_WITHDRAW))) {
+		tx_drop_approvals_from(r, wf, pending ? m->states[st].level : 0);
+	}
+	free(r->state);
+	r->state = cl_xstrdup(to ? to : "none");
+	free(r->level);
+	r->level = pending ? cl_xstrdup(wf->levels[m->states[st].level].id) : NULL;
+	r->since = at;
+}

@@ -50,4 +50,16 @@ void cl_transition_message(cl_buf *out, const cl_record *old,
 int cl_transition_waiting(const char ***ids, size_t *n, const cl_config *cfg,
 			  const cl_machine *m, const cl_record *r);
 
+/*
+ * A record as its transitions leave it, from what their commits' trailers
+ * say alone (the index is built so, without reading record files): folds
+ * one transition, the record's next, into r as cl_transition_apply left
+ * the file: state, level, since and the current round's approvals.  r
+ * starts zeroed but for its id, period and talent.  The level of a state
+ * is m's (the configuration the row is computed with).  No I/O.
+ */
+void cl_transition_replay(cl_record *r, const cl_machine *m, const char *action,
+			  const char *actor, const char *level, const char *to,
+			  const char *grade, int64_t at);
+
 #endif

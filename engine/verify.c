@@ -402,8 +402,42 @@ static int verify_one(const cl_oid *commit, void *payload)
 
 typedef struct index_walk {
 	verify_ctx *c;       /* the verification */
+	const cl_config *cfg;/* the configuration at the tip */
+	const cl_machine *m; /* its machine */
 	size_t records;      /* records in the tip's tree */
 } index_walk;
+
+static int verify_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether row's waiting set (sorted, unique) is who waits on r at the tip. */
+static int verify_same_waiting(const index_walk *w, const cl_index_record *row,
+			       const cl_record *r)
+{
+	const char **ids = NULL;
+	size_t n = 0, i, k = 0;
+	int same;
+
+	cl_transition_waiting(&ids, &n, w->cfg, w->m, r);
+	if (n)
+		qsort(ids, n, sizeof(*ids), verify_str_cmp);
+	for (i = 0; i < n; i++)
+		if (!k || strcmp(ids[k - 1], ids[i]))
+			ids[k++] = ids[i];
+	same = k == row->nwaiting;
+	for (i = 0; same && i < k; i++)
+		same = !strcmp(ids[i], row->waiting[i]);
+	free(ids);
+	return same;
+}
+
+/* Whether two optional strings are equal. */
+static int verify_same_opt(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
 
 static int verify_index_one(const char *path, const cl_oid *blob, void *payload)
 {
@@ -422,6 +456,14 @@ static int verify_index_one(const char *path, const cl_oid *blob, void *payload)
 	else if (strcmp(row.state, r->state))
 		verify_fail(w->c, "the index has '%s' in state '%s', the history '%s'",
 			    r->id, row.state, r->state);
+	else if (!verify_same_opt(row.level, r->level) || row.since != r->since)
+		verify_fail(w->c, "the index has '%s' at level '%s' since %lld, the history"
+			    " at '%s' since %lld", r->id, row.level ? row.level : "-",
+			    (long long)row.since, r->level ? r->level : "-",
+			    (long long)r->since);
+	else if (w->cfg && !verify_same_waiting(w, &row, r))
+		verify_fail(w->c, "the index has other people waiting on '%s' than the"
+			    " history", r->id);
 	cl_index_record_release(&row);
 	cl_record_free(r);
 	cl_buf_release(&data);
@@ -431,7 +473,7 @@ static int verify_index_one(const char *path, const cl_oid *blob, void *payload)
 static void verify_index(verify_ctx *c, const cl_oid *tip)
 {
 	char head[CL_OID_HEXSZ + 1], tiphex[CL_OID_HEXSZ + 1];
-	index_walk w = { c, 0 };
+	index_walk w = { c, NULL, NULL, 0 };
 	int64_t nrec = 0, ntrans = 0;
 	cl_error err = CL_ERROR_INIT;
 
@@ -444,6 +486,12 @@ static void verify_index(verify_ctx *c, const cl_oid *tip)
 	if (cl_index_head(cl_home_index(c->h), head, &err) < 0 || strcmp(head, tiphex)) {
 		verify_fail(c, "the index is at '%s', not at the tip", head);
 		return;
+	}
+	if (cl_home_config(&w.cfg, &w.m, c->h, &err) < 0) {
+		verify_fail(c, "the configuration at the tip does not load: %s", err.msg);
+		w.cfg = NULL;
+		w.m = NULL;
+		cl_error_clear(&err);
 	}
 	cl_store_list(cl_home_store(c->h), tip, "records", verify_index_one, &w, &err);
 	if (cl_index_counts(cl_home_index(c->h), &nrec, &ntrans, &err) < 0)

@@ -325,7 +325,6 @@ static void dump(cl_buf *out, const char *home)
 	assert_int_equal(cl_index_history(cl_home_index(h), "2022H2/t001", dump_transition, out,
 					  &err), 0);
 	assert_int_equal(cl_index_history(cl_home_index(h), NULL, dump_transition, out, &err), 0);
-	assert_int_equal(cl_index_record_yaml(cl_home_index(h), "2022H2/t001", out, &err), 0);
 	assert_int_equal(cl_index_config(cl_home_index(h), out, &err), 0);
 	cl_home_free(h);
 }
@@ -481,7 +480,7 @@ static void leave_in_bulk(const char *home)
 	assert_int_equal(cl_index_commit(ix, head, &err), 0);
 	cl_index_free(ix);
 	assert_int_equal(sqlite3_open(path.ptr, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM records; DELETE FROM record_yaml;"
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM records;"
 				      " DELETE FROM waiting", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	cl_buf_release(&path);
@@ -593,10 +592,16 @@ static void git_recommit(struct fixture *fx, const char *edit)
 	git_in(fx, script);
 }
 
-/* The end of a bulk load reads only record files, each at the path its
- * id gives, and only records a transition names; a named record the
- * head lacks is an error, as one by one. */
-static void test_engine__bulk_reads_record_files_only(void **state)
+static void verify_said(const char *commit_hex, const char *msg, void *payload)
+{
+	(void)commit_hex;
+	cl_buf_printf(payload, "%s\n", msg);
+}
+
+/* A row comes from the record's transitions (their commits' trailers),
+ * never from files: what else the tree holds changes no row, in bulk or
+ * one by one.  A record file the head lacks is verify's to find. */
+static void test_engine__rows_come_from_trailers_not_files(void **state)
 {
 	struct fixture *fx = *state;
 	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT;
@@ -609,7 +614,7 @@ static void test_engine__bulk_reads_record_files_only(void **state)
 	rounds(fx->home, 22);
 	/* Not to be read: a note; t001's file, approved, at a path its id
 	 * does not give; t002's file at its own path, but no transition
-	 * names t002.  Read, either would change the rows. */
+	 * names t002.  Read, any would change the rows. */
 	cl_record_path(&t002, "2022H2", "t002");
 	assert_true(snprintf(script, sizeof(script),
 		 "p=$(git ls-tree -r --name-only main records/2022H2) && "
@@ -633,21 +638,25 @@ static void test_engine__bulk_reads_record_files_only(void **state)
 	dump(&b, fx->home);
 	assert_string_equal(a.ptr, b.ptr);
 
-	/* t001's file removed by a commit that names it */
+	/* t001's file removed by a commit that names it: the rows stand,
+	 * and verify says the index and the files disagree */
 	git_in(fx, "git ls-tree -r --name-only main records/2022H2 | grep '/[0-9a-f]*/t001.yaml$' "
 		   "| sed 's/^/0 0000000000000000000000000000000000000000	/' >forge.del && "
 		   "test $(wc -l <forge.del) = 1");
 	transitions = index_int(fx->home, "SELECT count(*) FROM transitions");
 	git_recommit(fx, "--index-info <forge.del");
 	assert_int_equal(cl_home_open_raw(&h, fx->home, &err), 0);
-	assert_int_equal(cl_home_reindex(h, &err), CL_ENOTFOUND);
-	assert_string_equal(err.msg, "no record '2022H2/t001'");
-	cl_home_free(h);
-	/* the refused reindex left the index it found: one transaction */
-	assert_int_equal(index_int(fx->home, "SELECT count(*) FROM transitions"), transitions);
-	assert_int_equal(index_int(fx->home, "SELECT count(*) FROM records"), 1);
+	assert_int_equal(cl_home_reindex(h, &err), 0);
+	/* the forging commit repeats its parent's message: one more */
+	assert_int_equal(index_int(fx->home, "SELECT count(*) FROM transitions"),
+			 transitions + 1);
 	assert_int_equal(index_int(fx->home, "SELECT count(*) FROM records"
 				   " WHERE id = '2022H2/t001' AND state = 'pending-village'"), 1);
+	cl_buf_clear(&a);
+	assert_true(cl_home_verify(h, verify_said, &a, NULL, &err) < 0);
+	cl_home_free(h);
+	assert_non_null(strstr(a.ptr, "the index has 1 records and"));
+	assert_non_null(strstr(a.ptr, "; the history 3 and"));
 	cl_buf_release(&a);
 	cl_buf_release(&b);
 	cl_buf_release(&t002);
@@ -666,7 +675,7 @@ int main(void)
 		T(act_hands_back_the_record),
 		T(reindex_in_bulk_equals_catch_up),
 		T(bulk_left_behind_is_finished),
-		T(bulk_reads_record_files_only),
+		T(rows_come_from_trailers_not_files),
 #undef T
 	};
 

@@ -235,7 +235,7 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 6);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 7);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
 				 " 'records', 'waiting', 'transitions')"), 4);
@@ -1001,9 +1001,9 @@ static void test_index__other_schema_version_is_rebuilt(void **state)
 	apply(fx->ix, C1, &r, NULL);
 	cl_index_free(fx->ix);
 	fx->ix = NULL;
-	raw_exec(fx->path, "PRAGMA user_version = 7");
+	raw_exec(fx->path, "PRAGMA user_version = 6");
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 6);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 7);
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
 	apply(fx->ix, C1, &r, NULL);
@@ -1029,34 +1029,51 @@ static void test_index__open_rejects_a_file_that_is_no_database(void **state)
 	assert_non_null(strstr(err.msg, "': file is not a database"));
 }
 
-static void test_index__yaml_is_stored_replaced_and_forgotten(void **state)
+static int trail_line(const cl_index_transition *t, void *payload)
+{
+	cl_buf *b = payload;
+
+	cl_buf_printf(b, "%s %s %s %s\n", t->record, t->commit, t->action,
+		      t->to ? t->to : "-");
+	return 0;
+}
+
+static int trail_stop(const cl_index_transition *t, void *payload)
+{
+	(void)t;
+	return ++*(int *)payload == 2 ? 7 : 0;
+}
+
+/* A rebuild reads the transitions record by record, each record's in the
+ * order applied, and none of a configuration change. */
+static void test_index__trails_are_by_record_then_order_applied(void **state)
 {
 	struct fixture *fx = *state;
-	cl_index_record r = rec("2022H2/t001", "2022H2", "t001", "submitted", NULL);
+	cl_index_transition t;
 	cl_error err = CL_ERROR_INIT;
 	cl_buf got = CL_BUF_INIT;
-	static const char bytes[] = "id: 2022H2/t001\n\0binary";
+	int seen = 0;
 
-	r.yaml = (char *)bytes;
-	r.yaml_len = sizeof(bytes);
-	apply(fx->ix, C1, &r, NULL);
-	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t001", &got, &err), 0);
-	assert_int_equal(got.size, sizeof(bytes));
-	assert_memory_equal(got.ptr, bytes, sizeof(bytes));
-	cl_buf_clear(&got);
-	r.yaml = (char *)"v2";
-	r.yaml_len = 2;
-	apply(fx->ix, C2, &r, NULL);
-	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t001", &got, &err), 0);
-	assert_string_equal(got.ptr, "v2");
-	cl_buf_clear(&got);
-	r.yaml = NULL;
-	apply(fx->ix, C3, &r, NULL);
-	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t001", &got, &err),
-			 CL_ENOTFOUND);
-	assert_int_equal(cl_index_record_yaml(fx->ix, "2022H2/t404", &got, &err),
-			 CL_ENOTFOUND);
-	assert_int_equal(got.size, 0);
+	t = tr(C1, "2022H2/t002", "submit");
+	t.to = (char *)"pending-village";
+	apply(fx->ix, C1, NULL, &t);
+	t = tr(C2, "2022H2/t001", "submit");
+	t.to = (char *)"pending-village";
+	apply(fx->ix, C2, NULL, &t);
+	t = tr(C3, NULL, "config");
+	apply(fx->ix, C3, NULL, &t);
+	t = tr(C4, "2022H2/t002", "approve");
+	t.to = (char *)"approved";
+	apply(fx->ix, C4, NULL, &t);
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_trails(fx->ix, trail_line, &got, &err), 0);
+	assert_string_equal(got.ptr, "2022H2/t001 " C2 " submit pending-village\n"
+				     "2022H2/t002 " C1 " submit pending-village\n"
+				     "2022H2/t002 " C4 " approve approved\n");
+	/* a callback's non-zero stops the walk and is returned */
+	assert_int_equal(cl_index_trails(fx->ix, trail_stop, &seen, &err), 7);
+	assert_int_equal(seen, 2);
+	cl_index_rollback(fx->ix);
 	cl_buf_release(&got);
 }
 
@@ -1196,7 +1213,7 @@ int main(void)
 		T(two_handles_share_committed_data),
 		T(readers_never_hold_the_write_lock),
 		T(other_schema_version_is_rebuilt),
-		T(yaml_is_stored_replaced_and_forgotten),
+		T(trails_are_by_record_then_order_applied),
 		T(waiting_is_sorted_and_unique),
 		T(period_filter_matches_only_that_period),
 		T(config_key_goes_with_the_head),

@@ -217,7 +217,59 @@ static char *serialize(const cl_record *r)
 	return cl_buf_detach(&b);
 }
 
-/* Applies req to old; asserts success and that old is untouched. */
+/* The ids cl_transition_waiting returns, joined with ','. */
+static void waiting_of(char *got, size_t size, const world *w, const cl_record *r)
+{
+	const char **ids = NULL;
+	size_t n = 99, i, o = 0;
+
+	assert_int_equal(cl_transition_waiting(&ids, &n, w->cfg, w->m, r), 0);
+	got[0] = '\0';
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(got + o, size - o, "%s%s", i ? "," : "", ids[i]);
+	free(ids);
+}
+
+/* What the index computes from the trailers alone (cl_transition_replay
+ * over r's trail) is what the record file says: state, level, since, the
+ * round's approvals, and so who waits on it. */
+static void replay_matches(const world *w, const cl_record *r)
+{
+	cl_record p;
+	char want[512], got[512];
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	p.id = r->id;
+	p.period = r->period;
+	p.talent = r->talent;
+	for (i = 0; i < r->ntrail; i++)
+		cl_transition_replay(&p, w->m, r->trail[i].action, r->trail[i].actor,
+				     r->trail[i].level, r->trail[i].to, r->trail[i].grade,
+				     r->trail[i].at);
+	assert_string_equal(p.state, r->state);
+	if (r->level)
+		assert_string_equal(p.level, r->level);
+	else
+		assert_null(p.level);
+	assert_int_equal(p.since, r->since);
+	assert_int_equal(p.round, r->round);
+	assert_int_equal(p.napprovals, r->napprovals);
+	for (i = 0; i < r->napprovals; i++) {
+		assert_string_equal(p.approvals[i].level, r->approvals[i].level);
+		assert_string_equal(p.approvals[i].actor, r->approvals[i].actor);
+		assert_int_equal(p.approvals[i].at, r->approvals[i].at);
+	}
+	waiting_of(want, sizeof(want), w, r);
+	waiting_of(got, sizeof(got), w, &p);
+	assert_string_equal(got, want);
+	cl_record_clear_approvals(&p);
+	free(p.state);
+	free(p.level);
+}
+
+/* Applies req to old; asserts success, that old is untouched, and that
+ * the new record's replay from its trail agrees with it. */
 static cl_record *apply_ok(const world *w, const cl_record *old,
 			   const cl_request *req)
 {
@@ -236,6 +288,7 @@ static cl_record *apply_ok(const world *w, const cl_record *old,
 		free(after);
 	}
 	free(before);
+	replay_matches(w, r);
 	return r;
 }
 
@@ -253,19 +306,12 @@ static void apply_refuse(const world *w, const cl_record *old,
 	assert_string_equal(err.msg, msg);
 }
 
-/* The ids cl_transition_waiting returns, joined with ','. */
+/* Who waits on r is want. */
 static void waiting_is(const world *w, const cl_record *r, const char *want)
 {
-	const char **ids = NULL;
-	size_t n = 99, i, o = 0;
 	char got[512];
 
-	assert_int_equal(cl_transition_waiting(&ids, &n, w->cfg, w->m, r), 0);
-	got[0] = '\0';
-	for (i = 0; i < n; i++)
-		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s", i ? "," : "",
-				      ids[i]);
-	free(ids);
+	waiting_of(got, sizeof(got), w, r);
 	assert_string_equal(got, want);
 }
 
