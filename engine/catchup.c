@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,57 +513,182 @@ static int engine_load_run(cl_home *h, load_entry *run, size_t n, int64_t back,
 	return error;
 }
 
+/*
+ * The walk reads commits in a thread of its own while the caller's thread
+ * writes the runs it hands over: reading and parsing a commit costs about
+ * what writing its row does, so the two overlap.  Two runs: the walker
+ * fills one while the writer writes the other.  The walker uses the
+ * store, the writer the index; neither touches the other's until the
+ * walker has ended (joined).
+ */
+typedef struct load_walk {
+	cl_home *h;
+	load_entry *run[2];   /* the two runs */
+	size_t n[2];          /* entries in each */
+	int full[2];          /* run i waits for the writer */
+	int ended;            /* the walk is over: root, error or stop */
+	int stop;             /* the writer failed: the walker stops */
+	int64_t expect;       /* commits expected, for progress (0: unknown) */
+	int64_t done;         /* commits read */
+	int error;            /* the walker's outcome */
+	cl_error err;         /* its error */
+	cl_oid tip;           /* where it starts */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} load_walk;
+
+static void engine_run_release(load_entry *run, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cl_message_release(&run[i].msg);
+}
+
+/* Hands run k, n entries, to the writer; waits until the other run is
+ * free.  0, or 1 when the writer stopped. */
+static int engine_walk_hand(load_walk *w, int k, size_t n)
+{
+	int stop;
+
+	pthread_mutex_lock(&w->mu);
+	w->n[k] = n;
+	w->full[k] = 1;
+	pthread_cond_broadcast(&w->cv);
+	while (w->full[!k] && !w->stop)
+		pthread_cond_wait(&w->cv, &w->mu);
+	stop = w->stop;
+	pthread_mutex_unlock(&w->mu);
+	return stop;
+}
+
+static void *engine_walk(void *payload)
+{
+	load_walk *w = payload;
+	cl_commit_info ci = { 0 };
+	cl_oid at = w->tip;
+	size_t n = 0;
+	int k = 0, root = 0, error = 0;
+
+	while (!root) {
+		load_entry *e = &w->run[k][n];
+
+		cl_oid_fmt(e->hex, &at);
+		if ((error = cl_store_commit_info(w->h->store, &at, &ci, &w->err)) < 0 ||
+		    (error = engine_message(&e->msg, e->hex, &ci, &w->err)) < 0)
+			break;
+		e->time = ci.time;
+		n++;
+		root = ci.nparents == 0;
+		at = ci.parent;
+		cl_commit_info_release(&ci);
+		/* a history longer than expected: count without a total */
+		++w->done;
+		cl_progress("indexing", (size_t)w->done,
+			    w->done <= w->expect ? (size_t)w->expect : 0);
+		if (n == ENGINE_LOAD_RUN || root) {
+			if (engine_walk_hand(w, k, n)) {
+				n = 0; /* handed: released by the caller */
+				break;
+			}
+			k = !k;
+			n = 0;
+		}
+	}
+	cl_commit_info_release(&ci);
+	engine_run_release(w->run[k], n); /* a run not handed over */
+	pthread_mutex_lock(&w->mu);
+	w->error = error;
+	w->ended = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Writes the runs the walker hands over, oldest last.  The walker has
+ * ended when this returns. */
+static int engine_write_runs(load_walk *w, cl_error *err)
+{
+	int64_t written = 0;
+	int k = 0, error = 0, have;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->full[k] && !w->ended)
+			pthread_cond_wait(&w->cv, &w->mu);
+		have = w->full[k];
+		pthread_mutex_unlock(&w->mu);
+		if (!have)
+			break;
+		error = engine_load_run(w->h, w->run[k], w->n[k], written, err);
+		written += (int64_t)w->n[k];
+		pthread_mutex_lock(&w->mu);
+		w->full[k] = 0;
+		w->stop = error < 0;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (error < 0)
+			break;
+		k = !k;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->ended)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	return error;
+}
+
 /* Loads the index, empty or emptied first (reset), up to the tip; expect
  * is how many commits that should be, for progress (0: unknown).
  * CL_EMOVED when, without reset, the index is no longer empty. */
 static int engine_load(cl_home *h, int reset, int64_t expect, cl_error *err)
 {
 	char head[CL_OID_HEXSZ + 1], tip_hex[CL_OID_HEXSZ + 1];
-	load_entry *run = cl_xcalloc(ENGINE_LOAD_RUN, sizeof(*run));
-	cl_commit_info ci = { 0 };
-	cl_oid tip, at;
-	size_t n = 0, i;
-	int64_t done = 0;
-	int error, root = 0;
+	load_walk w;
+	pthread_t walker;
+	int error, k;
 
+	memset(&w, 0, sizeof(w));
+	w.h = h;
+	w.expect = expect;
+	cl_error_clear(&w.err);
 	if ((error = cl_index_begin(h->index, err)) < 0)
-		goto done;
+		return error;
 	if ((error = cl_index_head(h->index, head, err)) < 0 ||
 	    (!reset && *head && (error = CL_EMOVED) < 0) ||
-	    (error = cl_store_tip(h->store, &tip, err)) < 0 ||
+	    (error = cl_store_tip(h->store, &w.tip, err)) < 0 ||
 	    (error = cl_index_reset(h->index, err)) < 0 ||
 	    (error = cl_index_bulk_begin(h->index, err)) < 0)
 		goto done;
-	cl_oid_fmt(tip_hex, &tip);
-	at = tip;
-	while (!root) {
-		cl_oid_fmt(run[n].hex, &at);
-		if ((error = cl_store_commit_info(h->store, &at, &ci, err)) < 0 ||
-		    (error = engine_message(&run[n].msg, run[n].hex, &ci, err)) < 0)
-			goto done;
-		run[n++].time = ci.time;
-		root = ci.nparents == 0;
-		at = ci.parent;
-		cl_commit_info_release(&ci);
-		/* a history longer than expected: count without a total */
-		++done;
-		cl_progress("indexing", (size_t)done, done <= expect ? (size_t)expect : 0);
-		if (n == ENGINE_LOAD_RUN || root) {
-			error = engine_load_run(h, run, n, done - (int64_t)n, err);
-			n = 0;
-			if (error < 0)
-				goto done;
+	cl_oid_fmt(tip_hex, &w.tip);
+	w.run[0] = cl_xcalloc(ENGINE_LOAD_RUN, sizeof(load_entry));
+	w.run[1] = cl_xcalloc(ENGINE_LOAD_RUN, sizeof(load_entry));
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	if (pthread_create(&walker, NULL, engine_walk, &w) != 0) {
+		error = cl_error_set(err, CL_EINTERNAL, "cannot start a thread to read the history");
+	} else {
+		error = engine_write_runs(&w, err);
+		pthread_join(walker, NULL);
+		if (w.error < 0 && error >= 0) {
+			*err = w.err;
+			error = w.error;
 		}
 	}
-	if (done != expect) /* end the line */
-		cl_progress("indexing", (size_t)done, (size_t)done);
-	if ((error = engine_bulk_complete(h, &tip, err)) == 0)
+	for (k = 0; k < 2; k++)
+		if (w.full[k])
+			engine_run_release(w.run[k], w.n[k]);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	free(w.run[0]);
+	free(w.run[1]);
+	if (error < 0)
+		goto done;
+	if (w.done != expect) /* end the line */
+		cl_progress("indexing", (size_t)w.done, (size_t)w.done);
+	if ((error = engine_bulk_complete(h, &w.tip, err)) == 0)
 		error = cl_index_commit(h->index, tip_hex, err);
 done:
-	for (i = 0; i < n; i++)
-		cl_message_release(&run[i].msg);
-	free(run);
-	cl_commit_info_release(&ci);
 	cl_index_rollback(h->index);
 	return error;
 }

@@ -52,8 +52,8 @@
  * index_wal_hook): some ten transitions */
 #define INDEX_WAL_PAGES 256
 /* sqlite's page cache (see index_cache): for writes, sqlite's default of
- * 2 MB; from a read snapshot to the next write, 16 pages; in a bulk load,
- * 32 MB (see cl_index_bulk_begin) */
+ * 2 MB; from a read snapshot to the next write, 16 pages; while a bulk
+ * load puts its records, 8 MB (see cl_index_bulk_history) */
 enum { INDEX_CACHE_WRITE, INDEX_CACHE_READ, INDEX_CACHE_BULK };
 
 /* The tables, without the secondary indexes (index_secondary below). */
@@ -72,8 +72,6 @@ static const char index_schema_sql[] =
 	" WITHOUT ROWID;"
 	"CREATE TABLE waiting (record TEXT NOT NULL, person TEXT NOT NULL,"
 	" PRIMARY KEY (person, record)) WITHOUT ROWID;"
-	/* a record's rows go when it is put again: kept during a bulk load */
-	"CREATE INDEX waiting_record ON waiting (record, person);"
 	/* seq is the rowid: transitions are never deleted one by one, so it
 	 * only grows within a build and gives the order they were applied */
 	"CREATE TABLE transitions (seq INTEGER PRIMARY KEY,"
@@ -94,6 +92,10 @@ static const struct {
 	 * (cl_index_bulk_history), the records' indexes after them */
 	{ "transitions_record", "CREATE INDEX IF NOT EXISTS transitions_record"
 	  " ON transitions (record, seq)" },
+	/* a record's rows go when it is put again (a bulk load puts the
+	 * table whole: see cl_index_bulk_history) */
+	{ "waiting_record", "CREATE INDEX IF NOT EXISTS waiting_record"
+	  " ON waiting (record, person)" },
 	/* (state, id) in a table keyed by id: also a period's rows in a
 	 * state, as an id range within the state */
 	{ "records_state", "CREATE INDEX IF NOT EXISTS records_state ON records (state)" },
@@ -144,7 +146,6 @@ enum {
 	IX_HISTORY,
 	IX_COUNT_RECORDS,
 	IX_COUNT_TRANSITIONS,
-	IX_LAST_COMMIT,
 	IX_COUNT_NAMED,
 	IX_NAMED_MISSING,
 	IX_TRAILS,
@@ -200,8 +201,6 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_COUNT_RECORDS] = "SELECT count(*) FROM records",
 	[IX_COUNT_TRANSITIONS] = "SELECT count(*) FROM transitions",
 	/* the three below read transitions_record: not during a bulk load */
-	[IX_LAST_COMMIT] = "SELECT commit_id FROM transitions WHERE record = ?1"
-		" ORDER BY seq DESC LIMIT 1",
 	/* count(DISTINCT) leaves out NULL: configuration changes */
 	[IX_COUNT_NAMED] = "SELECT count(DISTINCT record) FROM transitions",
 	[IX_NAMED_MISSING] = "SELECT record FROM transitions"
@@ -239,6 +238,9 @@ struct cl_index {
 					   * size, as index_cache last set it */
 	int busy;                         /* the last cl_index_begin() found
 					   * another writer past the timeout */
+	int emptied;                      /* who waits was emptied for a bulk
+					   * load's puts (cl_index_bulk_history):
+					   * a put has no rows to delete */
 };
 
 static int index_fail(cl_index *ix, cl_error *err, const char *fmt, ...)
@@ -566,7 +568,7 @@ static void index_cache(cl_index *ix, int which)
 	static const char *const sql[] = {
 		[INDEX_CACHE_WRITE] = "PRAGMA cache_size = -2000",
 		[INDEX_CACHE_READ] = "PRAGMA cache_size = 16",
-		[INDEX_CACHE_BULK] = "PRAGMA cache_size = -32768",
+		[INDEX_CACHE_BULK] = "PRAGMA cache_size = -8192",
 	};
 
 	if (ix->cache != which &&
@@ -601,6 +603,7 @@ void cl_index_rollback(cl_index *ix)
 	if (index_writing(ix))
 		index_exec(ix, IX_ROLLBACK, NULL, "");
 	ix->writing = 0;
+	ix->emptied = 0;
 }
 
 static int index_head_set(cl_index *ix, const char *head_hex, cl_error *err)
@@ -870,7 +873,9 @@ static int index_put_waiting(cl_index *ix, const cl_index_record *r,
 	if ((error = index_stmt(ix, IX_WAITING_DEL, &del, err)) < 0 ||
 	    (error = index_stmt(ix, IX_WAITING_ADD, &add, err)) < 0)
 		return error;
-	rc = index_run2(del, r->id, NULL);
+	/* a bulk load's puts: the table is empty, and its index by record
+	 * is not built (a delete would read the whole table) */
+	rc = ix->emptied ? SQLITE_OK : index_run2(del, r->id, NULL);
 	for (i = 0; rc == SQLITE_OK && i < r->nwaiting; i++) {
 		index_reset(add);
 		rc = index_run2(add, r->id, r->waiting[i]);
@@ -1029,6 +1034,10 @@ int cl_index_bulk_history(cl_index *ix, cl_error *err)
 	index_cache(ix, INDEX_CACHE_BULK); /* every row goes in now */
 	if (index_secondary_create(ix, 1) != SQLITE_OK)
 		return index_fail(ix, err, "cannot index the transitions by record");
+	/* every record is put again, with no rows of its own to delete */
+	if (sqlite3_exec(ix->db, "DELETE FROM waiting", NULL, NULL, NULL) != SQLITE_OK)
+		return index_fail(ix, err, "cannot empty who waits on the records");
+	ix->emptied = 1;
 	return 0;
 }
 
@@ -1039,6 +1048,7 @@ int cl_index_bulk_end(cl_index *ix, cl_error *err)
 	if (!index_writing(ix))
 		return cl_error_set(err, CL_EINTERNAL, "cannot end a bulk load: "
 				    "no transaction is open");
+	ix->emptied = 0;
 	if (index_secondary_create(ix, INDEX_NSECONDARY) != SQLITE_OK)
 		return index_fail(ix, err, "cannot build the index's indexes");
 	if ((error = cl_index_bulk(ix, NULL, err)) == 0 && ix->bulk)
@@ -1484,35 +1494,6 @@ static int index_count(cl_index *ix, int which, int64_t *out, cl_error *err)
 		*out = sqlite3_column_int64(st, 0);
 	else
 		error = index_fail(ix, err, "cannot count the index rows");
-	index_reset(st);
-	return error;
-}
-
-int cl_index_last_commit(cl_index *ix, const char *record, char out[41],
-			 cl_error *err)
-{
-	sqlite3_stmt *st;
-	const char *v;
-	int rc, error;
-
-	out[0] = '\0';
-	if ((error = index_stmt(ix, IX_LAST_COMMIT, &st, err)) < 0)
-		return error;
-	error = CL_ENOTFOUND;
-	rc = index_bind_text(st, 1, record);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = (const char *)sqlite3_column_text(st, 0);
-		if (index_hex_valid(v)) {
-			memcpy(out, v, 41);
-			error = 0;
-		} else {
-			error = cl_error_set(err, CL_ESTORE, "the index names a commit"
-					     " of record '%s' that is not a commit id", record);
-		}
-	} else if (rc != SQLITE_DONE) {
-		error = index_fail(ix, err, "cannot read the transitions of record '%s'",
-				   record);
-	}
 	index_reset(st);
 	return error;
 }

@@ -114,15 +114,14 @@ int cl_index_bulk_end(cl_index *ix, cl_error *err);
 /*
  * For putting a bulk load's records once, at its end, before
  * cl_index_bulk_end() builds the records' indexes: cl_index_bulk_history()
- * builds the transitions' index by record alone, which the two below read.
- * cl_index_last_commit() writes the last applied commit that names record
- * (hex) into out; CL_ENOTFOUND when none does.  cl_index_named() gives
+ * builds the transitions' index by record alone (which cl_index_trails()
+ * reads), and empties who waits on the records: the caller then puts
+ * every record named by a transition again (each put adds its rows and
+ * deletes none).  cl_index_named() gives
  * how many records the transitions name (*n, may be NULL) and, into
  * missing (may be NULL), one of them that has no row ("" if none).
  */
 int cl_index_bulk_history(cl_index *ix, cl_error *err);
-int cl_index_last_commit(cl_index *ix, const char *record, char out[41],
-			 cl_error *err);
 int cl_index_named(cl_index *ix, int64_t *n, cl_buf *missing, cl_error *err);
 
 /* The configuration key stored with the head (set it in the write

@@ -704,8 +704,7 @@ static void test_index__bulk_load(void **state)
 	if (cl_index_bulk_begin(fx->ix, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cl_index_commit(fx->ix, C1, &err), 0);
-	/* waiting_record stays: putting a record again deletes by it */
-	assert_int_equal(count_indexes(fx->path), 1);
+	assert_int_equal(count_indexes(fx->path), 0);
 	assert_int_equal(cl_index_open(&other, fx->path, &err), 0);
 	assert_int_equal(cl_index_bulk(other, &on, &err), 0);
 	assert_int_equal(on, 1);
@@ -732,17 +731,18 @@ static void test_index__bulk_load(void **state)
 }
 
 /* At a bulk load's end, before the records go in: the transitions'
- * index by record alone, the last commit naming each record, how many
- * records the transitions name, and one of them that has no row. */
-static void test_index__bulk_history_names_last_commits(void **state)
+ * index by record alone, how many records the transitions name, and one of them that has no row; who
+ * waits on the records put then is written at the end. */
+static void test_index__bulk_history_names_records(void **state)
 {
 	struct fixture *fx = *state;
 	cl_index_transition t[] = { tr(C1, "2022H2/t001", "submit"), tr(C2, NULL, "config"),
 				    tr(C3, "2022H2/t002", "submit"),
 				    tr(C4, "2022H2/t001", "approve") };
+	char *w1[] = { "m2", "m1", NULL }, *w2[] = { "m1", NULL };
+	cl_index_filter f = { .waiting = "m1", .in_flight = 1 };
 	cl_buf missing = CL_BUF_INIT;
 	cl_error err = CL_ERROR_INIT;
-	char hex[41];
 	int64_t n = -1;
 	size_t i;
 
@@ -753,30 +753,29 @@ static void test_index__bulk_history_names_last_commits(void **state)
 		assert_int_equal(cl_index_add_transition(fx->ix, &t[i], &err), 0);
 	assert_int_equal(cl_index_bulk_history(fx->ix, &err), 0);
 	assert_int_equal(cl_index_commit(fx->ix, C4, &err), 0);
-	/* waiting_record, and the one just built */
-	assert_int_equal(count_indexes(fx->path), 2);
-
-	assert_int_equal(cl_index_last_commit(fx->ix, "2022H2/t001", hex, &err), 0);
-	assert_string_equal(hex, C4);
-	assert_int_equal(cl_index_last_commit(fx->ix, "2022H2/t002", hex, &err), 0);
-	assert_string_equal(hex, C3);
-	assert_int_equal(cl_index_last_commit(fx->ix, "2022H2/t404", hex, &err), CL_ENOTFOUND);
-	assert_string_equal(hex, "");
+	/* the one just built */
+	assert_int_equal(count_indexes(fx->path), 1);
 
 	/* the configuration change names no record */
 	assert_int_equal(cl_index_named(fx->ix, &n, &missing, &err), 0);
 	assert_int_equal(n, 2);
 	assert_true(!strcmp(missing.ptr, "2022H2/t001") || !strcmp(missing.ptr, "2022H2/t002"));
 	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
-	put(fx->ix, rec("2022H2/t001", "2022H2", "t001", "submitted", NULL));
+	put(fx->ix, rec("2022H2/t001", "2022H2", "t001", "submitted", w1));
 	assert_int_equal(cl_index_named(fx->ix, NULL, &missing, &err), 0);
 	assert_string_equal(missing.ptr, "2022H2/t002");
-	put(fx->ix, rec("2022H2/t002", "2022H2", "t002", "submitted", NULL));
+	put(fx->ix, rec("2022H2/t002", "2022H2", "t002", "submitted", w2));
 	assert_int_equal(cl_index_named(fx->ix, NULL, &missing, &err), 0);
 	assert_string_equal(missing.ptr, "");
+	/* who waits is written whole at the end, not row by row */
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM waiting"), 0);
 	assert_int_equal(cl_index_bulk_end(fx->ix, &err), 0);
 	assert_int_equal(cl_index_commit(fx->ix, C4, &err), 0);
 	assert_int_equal(count_indexes(fx->path), 6);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM waiting"), 3);
+	assert_query(fx->ix, &f, "2022H2/t001[m1,m2];2022H2/t002[m1]");
+	f.waiting = "m2";
+	assert_query(fx->ix, &f, "2022H2/t001[m1,m2]");
 	cl_buf_release(&missing);
 }
 
@@ -804,7 +803,7 @@ static void test_index__bulk_end_refuses_a_commit_twice(void **state)
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM transitions"), 1);
 	assert_int_equal(cl_index_bulk(fx->ix, &on, &err), 0);
 	assert_int_equal(on, 1);
-	assert_int_equal(count_indexes(fx->path), 1);
+	assert_int_equal(count_indexes(fx->path), 0);
 }
 
 #define EVIL_PERIOD "2022H2' OR '1'='1"
@@ -1206,7 +1205,7 @@ int main(void)
 		T(reset_empties),
 		T(bulk_load),
 		T(bulk_end_refuses_a_commit_twice),
-		T(bulk_history_names_last_commits),
+		T(bulk_history_names_records),
 		T(injection_strings_are_stored_verbatim),
 		T(reopen_keeps_data),
 	T(log_is_checkpointed_by_size_not_on_close),
