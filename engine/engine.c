@@ -39,9 +39,12 @@ static double engine_seconds(void)
 void cl_progress(const char *what, size_t done, size_t total)
 {
 	static double start, last;
+	static int tty = -1; /* asked once: a load calls this for every row */
 	double now, rate;
 
-	if (!isatty(2) || !done)
+	if (tty < 0)
+		tty = isatty(2);
+	if (!tty || !done)
 		return;
 	now = engine_seconds();
 	if (done <= 1)
