@@ -60,7 +60,9 @@ enum { INDEX_CACHE_WRITE, INDEX_CACHE_READ, INDEX_CACHE_BULK };
 static const char index_schema_sql[] =
 	"DROP TABLE IF EXISTS meta;"
 	"DROP TABLE IF EXISTS records;"
-	"DROP TABLE IF EXISTS record_yaml;"
+	"DROP TABLE IF EXISTS record_yaml;" /* schema 6 and before kept the
+					     * record files; rows now come
+					     * from the trailers alone */
 	"DROP TABLE IF EXISTS waiting;"
 	"DROP TABLE IF EXISTS transitions;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL,"
