@@ -383,7 +383,7 @@ static int engine_bulk_complete(cl_home *h, const cl_oid *at, cl_error *err)
 	c.err = err;
 	if ((error = cl_index_bulk_history(h->index, err)) < 0 ||
 	    (error = cl_home_use_config(h, at, err)) < 0 ||
-	    (error = cl_index_named(h->index, &c.named, NULL, err)) < 0)
+	    (error = cl_index_named(h->index, &c.named, err)) < 0)
 		return error;
 	error = cl_index_trails(h->index, engine_bulk_trail, &c, err);
 	if (!error)

@@ -321,29 +321,38 @@ int cl_home_record_at(cl_record **out, cl_oid *blob, cl_home *h,
 	return error;
 }
 
-/* The record at the index's head, the commit the snapshot is at: the
- * index keeps rows, not files, so the file is read from the history
- * (opened now: a list or a queue never needs it). */
-static int engine_snapshot_record(cl_record **out, cl_home *h, const char *id,
-				  cl_error *err)
+/* The commit a snapshot is at (the index's head), with the history
+ * opened if it was not yet: a home opened by cl_home_open_read opens it
+ * only when a command needs a file (the configuration when its cache is
+ * gone, a record for show). */
+static int engine_snapshot_commit(cl_oid *at, cl_home *h, cl_error *err)
 {
 	char head[CL_OID_HEXSZ + 1];
 	cl_buf git = CL_BUF_INIT;
-	cl_oid at, blob;
 	int error;
 
 	if ((error = cl_index_head(h->index, head, err)) < 0)
 		return error;
-	if (cl_oid_parse(&at, head) < 0)
+	if (cl_oid_parse(at, head) < 0)
 		return cl_error_set(err, CL_ESTORE, "the index's head '%.40s' is "
 				    "not a commit id", head);
-	if (!h->store) {
-		engine_join(&git, h->dir, CL_HOME_HISTORY);
-		error = cl_store_open(&h->store, git.ptr, err);
-		cl_buf_release(&git);
-		if (error < 0)
-			return error;
-	}
+	if (h->store)
+		return 0;
+	engine_join(&git, h->dir, CL_HOME_HISTORY);
+	error = cl_store_open(&h->store, git.ptr, err);
+	cl_buf_release(&git);
+	return error;
+}
+
+/* The record at the snapshot's commit: the index keeps rows, not files. */
+static int engine_snapshot_record(cl_record **out, cl_home *h, const char *id,
+				  cl_error *err)
+{
+	cl_oid at, blob;
+	int error;
+
+	if ((error = engine_snapshot_commit(&at, h, err)) < 0)
+		return error;
 	return cl_home_record_at(out, &blob, h, &at, id, err);
 }
 
@@ -452,24 +461,15 @@ done:
  */
 static int engine_read_config_late(cl_home *h, cl_error *err)
 {
-	char head[CL_OID_HEXSZ + 1];
-	cl_buf git = CL_BUF_INIT;
 	cl_oid at;
 	int error;
 
 	if (engine_read_config(h, err) == 0)
 		return 0;
 	cl_error_clear(err);
-	engine_join(&git, h->dir, CL_HOME_HISTORY);
-	if ((error = cl_index_head(h->index, head, err)) == 0) {
-		if (cl_oid_parse(&at, head) < 0)
-			error = cl_error_set(err, CL_ESTORE, "the index's head '%.40s' is "
-					     "not a commit id", head);
-		else if (h->store || (error = cl_store_open(&h->store, git.ptr, err)) == 0)
-			error = cl_home_use_config(h, &at, err);
-	}
-	cl_buf_release(&git);
-	return error;
+	if ((error = engine_snapshot_commit(&at, h, err)) < 0)
+		return error;
+	return cl_home_use_config(h, &at, err);
 }
 
 /*

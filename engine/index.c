@@ -149,7 +149,6 @@ enum {
 	IX_COUNT_RECORDS,
 	IX_COUNT_TRANSITIONS,
 	IX_COUNT_NAMED,
-	IX_NAMED_MISSING,
 	IX_TRAILS,
 	IX_NSTMT
 };
@@ -205,9 +204,6 @@ static const char *const index_sql[IX_NSTMT] = {
 	/* the three below read transitions_record: not during a bulk load */
 	/* count(DISTINCT) leaves out NULL: configuration changes */
 	[IX_COUNT_NAMED] = "SELECT count(DISTINCT record) FROM transitions",
-	[IX_NAMED_MISSING] = "SELECT record FROM transitions"
-		" WHERE record IS NOT NULL AND record NOT IN (SELECT id FROM records)"
-		" LIMIT 1",
 	/* every record's transitions, record by record, from the index on
 	 * (record, seq): no sort */
 	[IX_TRAILS] = "SELECT commit_id, record, time, actor, action,"
@@ -1380,19 +1376,35 @@ done:
  * Reading history and counts.
  */
 
+/* The transition in st's row (IX_HISTORY's columns), its strings
+ * sqlite's: valid until the statement steps or resets. */
+static void index_transition_view(sqlite3_stmt *st, cl_index_transition *t)
+{
+	t->commit = (char *)sqlite3_column_text(st, 0);
+	t->record = (char *)sqlite3_column_text(st, 1);
+	t->time = sqlite3_column_int64(st, 2);
+	t->actor = (char *)sqlite3_column_text(st, 3);
+	t->action = (char *)sqlite3_column_text(st, 4);
+	t->from = (char *)sqlite3_column_text(st, 5);
+	t->to = (char *)sqlite3_column_text(st, 6);
+	t->level = (char *)sqlite3_column_text(st, 7);
+	t->grade = (char *)sqlite3_column_text(st, 8);
+	t->comment = (char *)sqlite3_column_text(st, 9);
+	t->seq = 0;
+}
+
+/* The same, with copies of its strings. */
 static void index_transition_fill(sqlite3_stmt *st, cl_index_transition *t)
 {
-	t->commit = index_column_dup(st, 0);
-	t->record = index_column_dup(st, 1);
-	t->time = sqlite3_column_int64(st, 2);
-	t->actor = index_column_dup(st, 3);
-	t->action = index_column_dup(st, 4);
-	t->from = index_column_dup(st, 5);
-	t->to = index_column_dup(st, 6);
-	t->level = index_column_dup(st, 7);
-	t->grade = index_column_dup(st, 8);
-	t->comment = index_column_dup(st, 9);
-	t->seq = 0;
+	/* by column; time (2) is no string */
+	char **s[] = { &t->commit, &t->record, NULL, &t->actor, &t->action, &t->from,
+		       &t->to, &t->level, &t->grade, &t->comment };
+	size_t i;
+
+	index_transition_view(st, t);
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i])
+			*s[i] = index_column_dup(st, (int)i);
 }
 
 static void index_transition_release(cl_index_transition *t)
@@ -1462,16 +1474,7 @@ int cl_index_trails(cl_index *ix, cl_index_transition_cb cb, void *payload,
 	if ((error = index_stmt(ix, IX_TRAILS, &st, err)) < 0)
 		return error;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		t.commit = (char *)sqlite3_column_text(st, 0);
-		t.record = (char *)sqlite3_column_text(st, 1);
-		t.time = sqlite3_column_int64(st, 2);
-		t.actor = (char *)sqlite3_column_text(st, 3);
-		t.action = (char *)sqlite3_column_text(st, 4);
-		t.from = (char *)sqlite3_column_text(st, 5);
-		t.to = (char *)sqlite3_column_text(st, 6);
-		t.level = (char *)sqlite3_column_text(st, 7);
-		t.grade = (char *)sqlite3_column_text(st, 8);
-		t.comment = (char *)sqlite3_column_text(st, 9);
+		index_transition_view(st, &t);
 		if (!t.commit || !t.record || !t.actor || !t.action) {
 			rc = SQLITE_NOMEM; /* NOT NULL columns: out of memory */
 			break;
@@ -1500,22 +1503,9 @@ static int index_count(cl_index *ix, int which, int64_t *out, cl_error *err)
 	return error;
 }
 
-int cl_index_named(cl_index *ix, int64_t *n, cl_buf *missing, cl_error *err)
+int cl_index_named(cl_index *ix, int64_t *n, cl_error *err)
 {
-	sqlite3_stmt *st;
-	int rc, error = 0;
-
-	if (n && (error = index_count(ix, IX_COUNT_NAMED, n, err)) < 0)
-		return error;
-	if (!missing || (error = index_stmt(ix, IX_NAMED_MISSING, &st, err)) < 0)
-		return error;
-	cl_buf_clear(missing);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		cl_buf_puts(missing, (const char *)sqlite3_column_text(st, 0));
-	else if (rc != SQLITE_DONE)
-		error = index_fail(ix, err, "cannot read the records the transitions name");
-	index_reset(st);
-	return error;
+	return index_count(ix, IX_COUNT_NAMED, n, err);
 }
 
 /* Either pointer may be NULL; both counts come from one snapshot. */

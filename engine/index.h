@@ -117,12 +117,11 @@ int cl_index_bulk_end(cl_index *ix, cl_error *err);
  * builds the transitions' index by record alone (which cl_index_trails()
  * reads), and empties who waits on the records: the caller then puts
  * every record named by a transition again (each put adds its rows and
- * deletes none).  cl_index_named() gives
- * how many records the transitions name (*n, may be NULL) and, into
- * missing (may be NULL), one of them that has no row ("" if none).
+ * deletes none).  cl_index_named() gives how many records the
+ * transitions name, for the progress of those puts.
  */
 int cl_index_bulk_history(cl_index *ix, cl_error *err);
-int cl_index_named(cl_index *ix, int64_t *n, cl_buf *missing, cl_error *err);
+int cl_index_named(cl_index *ix, int64_t *n, cl_error *err);
 
 /* The configuration key stored with the head (set it in the write
  * transaction that commits that head).  cl_index_config() appends it to

@@ -333,16 +333,23 @@ void cl_transition_replay(cl_record *r, const cl_machine *m, const char *action,
 	const cl_workflow *wf = m->workflow;
 	size_t st = to ? cl_machine_state(m, to) : CL_NONE;
 	int pending = st != CL_NONE && m->states[st].kind == CL_STATE_PENDING;
+	cl_approval a = { (char *)level, (char *)actor, (char *)grade, at };
+	cl_action act;
 
-	if (!strcmp(action, cl_action_name(CL_ACTION_SUBMIT))) {
-		cl_record_clear_approvals(r);
-		r->round++;
-	} else if (!strcmp(action, cl_action_name(CL_ACTION_APPROVE))) {
-		cl_approval a = { (char *)level, (char *)actor, (char *)grade, at };
-		cl_record_add_approval(r, &a);
-	} else if (!strcmp(action, cl_action_name(CL_ACTION_REJECT)) ||
-		   !strcmp(action, cl_action_name(CL_ACTION_WITHDRAW))) {
-		tx_drop_approvals_from(r, wf, pending ? m->states[st].level : 0);
+	if (cl_action_parse(&act, action) == 0) {
+		switch (act) {
+		case CL_ACTION_SUBMIT:
+			cl_record_clear_approvals(r);
+			r->round++;
+			break;
+		case CL_ACTION_APPROVE:
+			cl_record_add_approval(r, &a);
+			break;
+		case CL_ACTION_REJECT:
+		case CL_ACTION_WITHDRAW:
+			tx_drop_approvals_from(r, wf, pending ? m->states[st].level : 0);
+			break;
+		}
 	}
 	free(r->state);
 	r->state = cl_xstrdup(to ? to : "none");
