@@ -494,9 +494,284 @@ typedef struct load_entry {
 	cl_message msg;             /* its message, parsed */
 } load_entry;
 
+/*
+ * The records of a load are put while the walk goes on, not at its end.
+ * The walk meets a record's transitions newest first, and its row depends
+ * only on those since its last submission: a submission starts a round
+ * (cl_transition_replay clears the approvals), and every transition sets
+ * state, level and since.  So the transitions met are kept for the record
+ * (it is open) until its last submission comes; the row is then computed
+ * from them, oldest first, with the configuration at the tip, and the
+ * record is closed: its older transitions are passed over.  A record the
+ * walk meets no submission of is put at the end, from all of its
+ * transitions.  Either way the row is what engine_put_record computes
+ * from the whole trail.
+ *
+ * Closed records are bits, one per period and person of the tip's
+ * configuration (57 KB for 20 periods of a province), so that memory
+ * follows the records in flight, not the history.  A talent the
+ * configuration does not know stays in the open table, marked closed.
+ * The rows come in no useful order: they go to the index's staging
+ * (cl_index_stage_begin), which sorts them into place at the end.
+ */
+typedef struct load_tx {
+	int64_t time;
+	char commit[CL_OID_HEXSZ + 1];
+	const char *action, *actor, *level, *to, *grade; /* into str, or NULL */
+	char str[];
+} load_tx;
+
+typedef struct load_open {
+	struct load_open *next; /* in its bucket */
+	load_tx **tx;           /* the transitions met, newest first */
+	size_t n, cap;
+	int closed;             /* put already (a talent not in the
+				 * configuration: no bit to say it) */
+	char id[];
+} load_open;
+
+typedef struct load_period {
+	char name[8];           /* "2022H2" */
+	unsigned char *bits;    /* closed records: one bit per person */
+} load_period;
+
+typedef struct load_recs {
+	cl_home *h;             /* its configuration is the tip's */
+	load_open **bucket;     /* open records, chained */
+	size_t nbucket, nopen;
+	load_period *period;    /* periods met, few */
+	size_t nperiod;
+	size_t last;            /* the period looked up last */
+} load_recs;
+
+#define LOAD_BUCKETS 4096
+
+static void load_recs_init(load_recs *L, cl_home *h)
+{
+	memset(L, 0, sizeof(*L));
+	L->h = h;
+	L->nbucket = LOAD_BUCKETS;
+	L->bucket = cl_xcalloc(L->nbucket, sizeof(*L->bucket));
+}
+
+static void load_open_free(load_open *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->tx[i]);
+	free(o->tx);
+	free(o);
+}
+
+static void load_recs_release(load_recs *L)
+{
+	size_t i;
+	load_open *o, *next;
+
+	for (i = 0; i < L->nbucket; i++)
+		for (o = L->bucket[i]; o; o = next) {
+			next = o->next;
+			load_open_free(o);
+		}
+	free(L->bucket);
+	for (i = 0; i < L->nperiod; i++)
+		free(L->period[i].bits);
+	free(L->period);
+	memset(L, 0, sizeof(*L));
+}
+
+/* Doubles the buckets once the open records outnumber them. */
+static void load_recs_grow(load_recs *L)
+{
+	size_t n = L->nbucket * 2, i;
+	load_open **b = cl_xcalloc(n, sizeof(*b)), *o, *next;
+
+	for (i = 0; i < L->nbucket; i++)
+		for (o = L->bucket[i]; o; o = next) {
+			size_t k = cl_hash_fnv1a(o->id) % n;
+
+			next = o->next;
+			o->next = b[k];
+			b[k] = o;
+		}
+	free(L->bucket);
+	L->bucket = b;
+	L->nbucket = n;
+}
+
+/* The open record id, added when create is set; NULL when not found. */
+static load_open *load_open_find(load_recs *L, const char *id, int create)
+{
+	load_open *o, **slot;
+	size_t len;
+
+	slot = &L->bucket[cl_hash_fnv1a(id) % L->nbucket];
+	for (o = *slot; o; o = o->next)
+		if (!strcmp(o->id, id))
+			return o;
+	if (!create)
+		return NULL;
+	len = strlen(id);
+	o = cl_xcalloc(1, sizeof(*o) + len + 1);
+	memcpy(o->id, id, len + 1);
+	o->next = *slot;
+	*slot = o;
+	if (++L->nopen > L->nbucket)
+		load_recs_grow(L);
+	return o;
+}
+
+static void load_open_remove(load_recs *L, load_open *o)
+{
+	load_open **p = &L->bucket[cl_hash_fnv1a(o->id) % L->nbucket];
+
+	while (*p != o)
+		p = &(*p)->next;
+	*p = o->next;
+	L->nopen--;
+	load_open_free(o);
+}
+
+/* The byte holding record id's closed bit, and its mask; NULL when the
+ * id has no bit (its talent is not in the configuration, or it is not a
+ * record id: the put reports that). */
+static unsigned char *load_closed_bit(load_recs *L, const char *id,
+				      unsigned char *mask)
+{
+	const cl_people *people = L->h->cfg->people;
+	const char *slash = strchr(id, '/');
+	size_t plen = slash ? (size_t)(slash - id) : 0, who, i;
+
+	if (!slash || plen >= sizeof(L->period[0].name) ||
+	    (who = cl_strmap_get(&people->byid, slash + 1)) == CL_NONE)
+		return NULL;
+	i = L->last;
+	if (i >= L->nperiod || strncmp(L->period[i].name, id, plen) ||
+	    L->period[i].name[plen]) {
+		for (i = 0; i < L->nperiod; i++)
+			if (!strncmp(L->period[i].name, id, plen) &&
+			    !L->period[i].name[plen])
+				break;
+		if (i == L->nperiod) {
+			L->period = cl_xrealloc(L->period, cl_xmul(L->nperiod + 1,
+								   sizeof(*L->period)));
+			memcpy(L->period[i].name, id, plen);
+			L->period[i].name[plen] = '\0';
+			L->period[i].bits = cl_xcalloc(people->npeople / 8 + 1, 1);
+			L->nperiod++;
+		}
+		L->last = i;
+	}
+	*mask = (unsigned char)(1u << (who % 8));
+	return &L->period[i].bits[who / 8];
+}
+
+static char *load_tx_str(char **at, const char *s)
+{
+	char *p = *at;
+	size_t len;
+
+	if (!s)
+		return NULL;
+	len = strlen(s) + 1;
+	memcpy(p, s, len);
+	*at += len;
+	return p;
+}
+
+/* A copy of what cl_transition_replay needs of t, in one allocation. */
+static load_tx *load_tx_new(const cl_index_transition *t)
+{
+	const char *s[] = { t->action, t->actor, t->level, t->to, t->grade };
+	size_t len = 0, i;
+	load_tx *x;
+	char *at;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		len += s[i] ? strlen(s[i]) + 1 : 0;
+	x = cl_xmalloc(sizeof(*x) + len);
+	x->time = t->time;
+	snprintf(x->commit, sizeof(x->commit), "%s", t->commit);
+	at = x->str;
+	x->action = load_tx_str(&at, t->action);
+	x->actor = load_tx_str(&at, t->actor);
+	x->level = load_tx_str(&at, t->level);
+	x->to = load_tx_str(&at, t->to);
+	x->grade = load_tx_str(&at, t->grade);
+	return x;
+}
+
+/* Puts open record o's row from the transitions kept, oldest first. */
+static int load_put(load_recs *L, load_open *o, cl_error *err)
+{
+	replay p;
+	size_t i;
+	int error;
+
+	if ((error = engine_replay_start(&p, L->h->machine, o->id, err)) == 0) {
+		for (i = o->n; i-- > 0;)
+			cl_transition_replay(&p.r, p.m, o->tx[i]->action, o->tx[i]->actor,
+					     o->tx[i]->level, o->tx[i]->to,
+					     o->tx[i]->grade, o->tx[i]->time);
+		error = engine_index_record(L->h, &p.r, o->tx[0]->commit, err);
+	}
+	engine_replay_release(&p);
+	return error;
+}
+
+/* The walk met t, older than every transition it met before. */
+static int load_see(load_recs *L, const cl_index_transition *t, cl_error *err)
+{
+	unsigned char mask = 0, *bit;
+	load_open *o;
+	cl_action act;
+	int error;
+
+	if (!t->record)
+		return 0; /* a configuration change */
+	bit = load_closed_bit(L, t->record, &mask);
+	if (bit && (*bit & mask))
+		return 0;
+	o = load_open_find(L, t->record, 1);
+	if (o->closed)
+		return 0;
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 4;
+		o->tx = cl_xrealloc(o->tx, cl_xmul(o->cap, sizeof(*o->tx)));
+	}
+	o->tx[o->n++] = load_tx_new(t);
+	if (cl_action_parse(&act, t->action) < 0 || act != CL_ACTION_SUBMIT)
+		return 0;
+	if ((error = load_put(L, o, err)) < 0)
+		return error;
+	if (bit) {
+		*bit |= mask;
+		load_open_remove(L, o);
+	} else {
+		o->closed = 1;
+	}
+	return 0;
+}
+
+/* The walk is over: puts the records still open. */
+static int load_recs_finish(load_recs *L, cl_error *err)
+{
+	load_open *o;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < L->nbucket && !error; i++)
+		for (o = L->bucket[i]; o && !error; o = o->next)
+			if (!o->closed)
+				error = load_put(L, o, err);
+	return error;
+}
+
 /* Writes run[0 .. n) oldest first, run[i] being the (back + i + 1)-th
- * commit counting back from the tip, then releases their messages. */
-static int engine_load_run(cl_home *h, load_entry *run, size_t n, int64_t back,
+ * commit counting back from the tip; meets their records newest first;
+ * then releases their messages. */
+static int engine_load_run(load_recs *L, load_entry *run, size_t n, int64_t back,
 			   cl_error *err)
 {
 	cl_index_transition t;
@@ -506,7 +781,11 @@ static int engine_load_run(cl_home *h, load_entry *run, size_t n, int64_t back,
 	for (i = n; i-- > 0 && !error;) {
 		t = engine_transition(run[i].hex, run[i].time, &run[i].msg);
 		t.seq = -(back + (int64_t)i + 1);
-		error = cl_index_add_transition(h->index, &t, err);
+		error = cl_index_add_transition(L->h->index, &t, err);
+	}
+	for (i = 0; i < n && !error; i++) {
+		t = engine_transition(run[i].hex, run[i].time, &run[i].msg);
+		error = load_see(L, &t, err);
 	}
 	for (i = 0; i < n; i++)
 		cl_message_release(&run[i].msg);
@@ -523,6 +802,7 @@ static int engine_load_run(cl_home *h, load_entry *run, size_t n, int64_t back,
  */
 typedef struct load_walk {
 	cl_home *h;
+	load_recs recs;       /* the writer's: the records met */
 	load_entry *run[2];   /* the two runs */
 	size_t n[2];          /* entries in each */
 	int full[2];          /* run i waits for the writer */
@@ -620,7 +900,7 @@ static int engine_write_runs(load_walk *w, cl_error *err)
 		pthread_mutex_unlock(&w->mu);
 		if (!have)
 			break;
-		error = engine_load_run(w->h, w->run[k], w->n[k], written, err);
+		error = engine_load_run(&w->recs, w->run[k], w->n[k], written, err);
 		written += (int64_t)w->n[k];
 		pthread_mutex_lock(&w->mu);
 		w->full[k] = 0;
@@ -636,6 +916,18 @@ static int engine_write_runs(load_walk *w, cl_error *err)
 		pthread_cond_wait(&w->cv, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 	return error;
+}
+
+/* Stops the walker when the writer fails before writing any run; returns
+ * once it has ended. */
+static void engine_walk_stop(load_walk *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	while (!w->ended)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* Loads the index, empty or emptied first (reset), up to the tip; expect
@@ -657,10 +949,11 @@ static int engine_load(cl_home *h, int reset, int64_t expect, cl_error *err)
 	if ((error = cl_index_head(h->index, head, err)) < 0 ||
 	    (!reset && *head && (error = CL_EMOVED) < 0) ||
 	    (error = cl_store_tip(h->store, &w.tip, err)) < 0 ||
-	    (error = cl_index_reset(h->index, err)) < 0 ||
-	    (error = cl_index_bulk_begin(h->index, err)) < 0)
+	    /* before the walker takes the store */
+	    (error = cl_home_use_config(h, &w.tip, err)) < 0)
 		goto done;
 	cl_oid_fmt(tip_hex, &w.tip);
+	load_recs_init(&w.recs, h);
 	w.run[0] = cl_xcalloc(ENGINE_LOAD_RUN, sizeof(load_entry));
 	w.run[1] = cl_xcalloc(ENGINE_LOAD_RUN, sizeof(load_entry));
 	pthread_mutex_init(&w.mu, NULL);
@@ -668,7 +961,13 @@ static int engine_load(cl_home *h, int reset, int64_t expect, cl_error *err)
 	if (pthread_create(&walker, NULL, engine_walk, &w) != 0) {
 		error = cl_error_set(err, CL_EINTERNAL, "cannot start a thread to read the history");
 	} else {
-		error = engine_write_runs(&w, err);
+		/* the walk starts while the old rows go */
+		if ((error = cl_index_reset(h->index, err)) == 0 &&
+		    (error = cl_index_bulk_begin(h->index, err)) == 0 &&
+		    (error = cl_index_stage_begin(h->index, err)) == 0)
+			error = engine_write_runs(&w, err);
+		else
+			engine_walk_stop(&w);
 		pthread_join(walker, NULL);
 		if (w.error < 0 && error >= 0) {
 			*err = w.err;
@@ -682,12 +981,14 @@ static int engine_load(cl_home *h, int reset, int64_t expect, cl_error *err)
 	pthread_mutex_destroy(&w.mu);
 	free(w.run[0]);
 	free(w.run[1]);
-	if (error < 0)
-		goto done;
-	if (w.done != expect) /* end the line */
+	if (!error && w.done != expect) /* end the line */
 		cl_progress("indexing", (size_t)w.done, (size_t)w.done);
-	if ((error = engine_bulk_complete(h, &w.tip, err)) == 0)
+	if (!error && (error = load_recs_finish(&w.recs, err)) == 0 &&
+	    (error = cl_index_stage_end(h->index, err)) == 0 &&
+	    (error = cl_index_bulk_end(h->index, err)) == 0 &&
+	    (error = engine_store_config_key(h, err)) == 0)
 		error = cl_index_commit(h->index, tip_hex, err);
+	load_recs_release(&w.recs);
 done:
 	cl_index_rollback(h->index);
 	return error;

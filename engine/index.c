@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SCHEMA 7
+#define INDEX_SCHEMA 8
 #define INDEX_BUSY_MS 10000
 /* write-ahead log pages after which a commit checkpoints (see
  * index_wal_hook): some ten transitions */
@@ -72,15 +72,18 @@ static const char index_schema_sql[] =
 	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL,"
 	" waiting BLOB NOT NULL, due INTEGER NOT NULL, line TEXT NOT NULL)"
 	" WITHOUT ROWID;"
+	/* keyed by record: a put replaces its rows off the key, and a bulk
+	 * load, putting records in id order, appends them; who waits on a
+	 * person is read off waiting_person */
 	"CREATE TABLE waiting (record TEXT NOT NULL, person TEXT NOT NULL,"
-	" PRIMARY KEY (person, record)) WITHOUT ROWID;"
+	" PRIMARY KEY (record, person)) WITHOUT ROWID;"
 	/* seq is the rowid: transitions are never deleted one by one, so it
 	 * only grows within a build and gives the order they were applied */
 	"CREATE TABLE transitions (seq INTEGER PRIMARY KEY,"
 	" commit_id TEXT NOT NULL, record TEXT, time INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
-	"PRAGMA user_version = 7;";
+	"PRAGMA user_version = 8;";
 
 /*
  * The indexes a bulk load drops and builds again (see cl_index_bulk_begin),
@@ -94,19 +97,13 @@ static const struct {
 	 * (cl_index_bulk_history), the records' indexes after them */
 	{ "transitions_record", "CREATE INDEX IF NOT EXISTS transitions_record"
 	  " ON transitions (record, seq)" },
-	/* a record's rows go when it is put again (a bulk load puts the
-	 * table whole: see cl_index_bulk_history) */
-	{ "waiting_record", "CREATE INDEX IF NOT EXISTS waiting_record"
-	  " ON waiting (record, person)" },
+	/* (person, record) in a table keyed by (record, person): a queue */
+	{ "waiting_person", "CREATE INDEX IF NOT EXISTS waiting_person"
+	  " ON waiting (person)" },
 	/* (state, id) in a table keyed by id: also a period's rows in a
 	 * state, as an id range within the state */
 	{ "records_state", "CREATE INDEX IF NOT EXISTS records_state ON records (state)" },
 	{ "records_talent", "CREATE INDEX IF NOT EXISTS records_talent ON records (talent)" },
-	/* what a text list shows, in id order: a period's lines read from
-	 * about a third of the pages the table's rows take, one column a
-	 * row (see cl_index_list_line) */
-	{ "records_list", "CREATE INDEX IF NOT EXISTS records_list ON records"
-	  " (id, line)" },
 	{ "transitions_commit", "CREATE UNIQUE INDEX IF NOT EXISTS"
 	  " transitions_commit ON transitions (commit_id)" },
 };
@@ -150,6 +147,8 @@ enum {
 	IX_COUNT_TRANSITIONS,
 	IX_COUNT_NAMED,
 	IX_TRAILS,
+	IX_STAGE_RECORD,
+	IX_STAGE_WAITING,
 	IX_NSTMT
 };
 
@@ -177,7 +176,7 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_WAITING_DEL] = "DELETE FROM waiting WHERE record = ?1",
 	/* a person listed twice waits once */
 	[IX_WAITING_ADD] = "INSERT INTO waiting (record, person)"
-		" VALUES (?1, ?2) ON CONFLICT (person, record) DO NOTHING",
+		" VALUES (?1, ?2) ON CONFLICT (record, person) DO NOTHING",
 	/* re-applying a commit keeps the first row, and so its seq; unlike
 	 * INSERT OR IGNORE this does not also swallow NOT NULL violations,
 	 * and unlike ON CONFLICT it prepares while a bulk load has dropped
@@ -206,6 +205,12 @@ static const char *const index_sql[IX_NSTMT] = {
 	[IX_COUNT_NAMED] = "SELECT count(DISTINCT record) FROM transitions",
 	/* every record's transitions, record by record, from the index on
 	 * (record, seq): no sort */
+	/* while staging (cl_index_stage_begin): the tables it creates */
+	[IX_STAGE_RECORD] = "INSERT INTO temp.stage_records (id, period,"
+		" talent, state, level, since, commit_id, waiting, due, line)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[IX_STAGE_WAITING] = "INSERT INTO temp.stage_waiting (record, person)"
+		" VALUES (?1, ?2)",
 	[IX_TRAILS] = "SELECT commit_id, record, time, actor, action,"
 		" from_state, to_state, level, grade, comment FROM transitions"
 		" WHERE record IS NOT NULL ORDER BY record, seq",
@@ -239,6 +244,8 @@ struct cl_index {
 	int emptied;                      /* who waits was emptied for a bulk
 					   * load's puts (cl_index_bulk_history):
 					   * a put has no rows to delete */
+	int staging;                      /* puts go to the staging tables
+					   * (cl_index_stage_begin) */
 };
 
 static int index_fail(cl_index *ix, cl_error *err, const char *fmt, ...)
@@ -417,7 +424,8 @@ static int index_connect(cl_index *ix, cl_error *err)
 	sqlite3_wal_hook(ix->db, index_wal_hook, NULL);
 	/* if the file system cannot do WAL, sqlite keeps a rollback
 	 * journal: still correct, with readers and the writer taking turns */
-	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL;"
+	if (sqlite3_exec(ix->db, "PRAGMA page_size = 16384;"
+			 "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = NORMAL;"
 			 "PRAGMA journal_size_limit = 4194304;"
 			 /* Debian builds sqlite with secure delete on: every
@@ -566,7 +574,7 @@ static void index_cache(cl_index *ix, int which)
 	static const char *const sql[] = {
 		[INDEX_CACHE_WRITE] = "PRAGMA cache_size = -2000",
 		[INDEX_CACHE_READ] = "PRAGMA cache_size = 16",
-		[INDEX_CACHE_BULK] = "PRAGMA cache_size = -8192",
+		[INDEX_CACHE_BULK] = "PRAGMA cache_size = -16384",
 	};
 
 	if (ix->cache != which &&
@@ -602,6 +610,7 @@ void cl_index_rollback(cl_index *ix)
 		index_exec(ix, IX_ROLLBACK, NULL, "");
 	ix->writing = 0;
 	ix->emptied = 0;
+	ix->staging = 0;
 }
 
 static int index_head_set(cl_index *ix, const char *head_hex, cl_error *err)
@@ -632,6 +641,11 @@ int cl_index_commit(cl_index *ix, const char *head_hex, cl_error *err)
 	if (!index_hex_valid(head_hex)) {
 		error = cl_error_set(err, CL_EINVALID, "invalid index head '%s'",
 				     head_hex ? head_hex : "");
+		goto done;
+	}
+	if (ix->staging) {
+		error = cl_error_set(err, CL_EINTERNAL, "cannot commit to the "
+				     "index: records are still staged");
 		goto done;
 	}
 	if ((error = index_head_set(ix, head_hex, err)) < 0)
@@ -869,11 +883,11 @@ static int index_put_waiting(cl_index *ix, const cl_index_record *r,
 	int rc, error;
 
 	if ((error = index_stmt(ix, IX_WAITING_DEL, &del, err)) < 0 ||
-	    (error = index_stmt(ix, IX_WAITING_ADD, &add, err)) < 0)
+	    (error = index_stmt(ix, ix->staging ? IX_STAGE_WAITING : IX_WAITING_ADD,
+				&add, err)) < 0)
 		return error;
-	/* a bulk load's puts: the table is empty, and its index by record
-	 * is not built (a delete would read the whole table) */
-	rc = ix->emptied ? SQLITE_OK : index_run2(del, r->id, NULL);
+	/* a bulk load's puts: the table is empty (or not the table) */
+	rc = ix->emptied || ix->staging ? SQLITE_OK : index_run2(del, r->id, NULL);
 	for (i = 0; rc == SQLITE_OK && i < r->nwaiting; i++) {
 		index_reset(add);
 		rc = index_run2(add, r->id, r->waiting[i]);
@@ -893,7 +907,8 @@ int cl_index_put_record(cl_index *ix, const cl_index_record *r, cl_error *err)
 	int error;
 
 	if ((error = index_record_check(ix, r, err)) < 0 ||
-	    (error = index_stmt(ix, IX_RECORD_PUT, &st, err)) < 0)
+	    (error = index_stmt(ix, ix->staging ? IX_STAGE_RECORD : IX_RECORD_PUT,
+				&st, err)) < 0)
 		return error;
 	index_waiting_text(&waiting, r);
 	cl_index_list_line(&line, r);
@@ -1036,6 +1051,62 @@ int cl_index_bulk_history(cl_index *ix, cl_error *err)
 	if (sqlite3_exec(ix->db, "DELETE FROM waiting", NULL, NULL, NULL) != SQLITE_OK)
 		return index_fail(ix, err, "cannot empty who waits on the records");
 	ix->emptied = 1;
+	return 0;
+}
+
+/* The staging tables: a record's row and who waits, as the index's own
+ * but without keys (rows go in as they come). */
+static const char index_stage_sql[] =
+	"DROP TABLE IF EXISTS temp.stage_records;"
+	"DROP TABLE IF EXISTS temp.stage_waiting;"
+	"CREATE TEMP TABLE stage_records (id TEXT NOT NULL, period TEXT NOT NULL,"
+	" talent TEXT NOT NULL, state TEXT NOT NULL, level TEXT,"
+	" since INTEGER NOT NULL, commit_id TEXT NOT NULL, waiting BLOB NOT NULL,"
+	" due INTEGER NOT NULL, line TEXT NOT NULL);"
+	"CREATE TEMP TABLE stage_waiting (record TEXT NOT NULL, person TEXT NOT NULL);";
+
+/* Into the index in key order, then gone.  A record staged twice fails
+ * on the records' key; a person listed twice waits once. */
+static const char index_unstage_sql[] =
+	"INSERT INTO records (id, period, talent, state, level, since,"
+	" commit_id, waiting, due, line) SELECT id, period, talent, state,"
+	" level, since, commit_id, waiting, due, line FROM temp.stage_records"
+	" ORDER BY id;"
+	"INSERT INTO waiting (record, person) SELECT record, person"
+	" FROM temp.stage_waiting WHERE 1 ORDER BY record, person"
+	" ON CONFLICT (record, person) DO NOTHING;"
+	"DROP TABLE temp.stage_records;"
+	"DROP TABLE temp.stage_waiting;";
+
+int cl_index_stage_begin(cl_index *ix, cl_error *err)
+{
+	int64_t n = 0;
+	int error;
+
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL, "cannot stage records: "
+				    "no transaction is open");
+	if ((error = cl_index_counts(ix, &n, NULL, err)) < 0)
+		return error;
+	if (n)
+		return cl_error_set(err, CL_EINTERNAL, "cannot stage records: "
+				    "the index has records");
+	if (sqlite3_exec(ix->db, index_stage_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return index_fail(ix, err, "cannot stage records");
+	ix->staging = 1;
+	return 0;
+}
+
+int cl_index_stage_end(cl_index *ix, cl_error *err)
+{
+	if (!ix->staging)
+		return cl_error_set(err, CL_EINTERNAL, "no records are staged");
+	ix->staging = 0;
+	if (!index_writing(ix))
+		return cl_error_set(err, CL_EINTERNAL, "cannot put the staged records: "
+				    "no transaction is open");
+	if (sqlite3_exec(ix->db, index_unstage_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return index_fail(ix, err, "cannot put the staged records");
 	return 0;
 }
 

@@ -123,6 +123,19 @@ int cl_index_bulk_end(cl_index *ix, cl_error *err);
 int cl_index_bulk_history(cl_index *ix, cl_error *err);
 int cl_index_named(cl_index *ix, int64_t *n, cl_error *err);
 
+/*
+ * Staging, for a load that computes records out of id order (catchup.c's
+ * walk from the tip back).  Between cl_index_stage_begin() and
+ * cl_index_stage_end(), cl_index_put_record() appends the row and who
+ * waits to temporary tables; the end moves them into the index sorted by
+ * key, so that the B-trees are appended to instead of inserted into at
+ * random.  Inside a write transaction, on an index with no records (a
+ * load after cl_index_reset); each record is put once (a second put fails
+ * at the end).  A commit while staging fails; a rollback drops it all.
+ */
+int cl_index_stage_begin(cl_index *ix, cl_error *err);
+int cl_index_stage_end(cl_index *ix, cl_error *err);
+
 /* The configuration key stored with the head (set it in the write
  * transaction that commits that head).  cl_index_config() appends it to
  * out; CL_ENOTFOUND when none is stored. */

@@ -235,7 +235,7 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 7);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 8);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
 				 " 'records', 'waiting', 'transitions')"), 4);
@@ -692,7 +692,7 @@ static void test_index__bulk_load(void **state)
 	cl_index *other = NULL;
 	int on = -1, all = count_indexes(fx->path);
 
-	assert_int_equal(all, 6);
+	assert_int_equal(all, 5);
 	assert_int_equal(cl_index_bulk(fx->ix, &on, &err), 0);
 	assert_int_equal(on, 0);
 	/* only inside a write transaction, and nothing changes otherwise */
@@ -769,13 +769,75 @@ static void test_index__bulk_history_names_records(void **state)
 	put(fx->ix, rec("2022H2/t002", "2022H2", "t002", "submitted", w2));
 	assert_int_equal(cl_index_bulk_end(fx->ix, &err), 0);
 	assert_int_equal(cl_index_commit(fx->ix, C4, &err), 0);
-	assert_int_equal(count_indexes(fx->path), 6);
+	assert_int_equal(count_indexes(fx->path), 5);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM waiting"), 3);
 	assert_query(fx->ix, &f, "2022H2/t001[m1,m2];2022H2/t002[m1]");
 	f.waiting = "m2";
 	assert_query(fx->ix, &f, "2022H2/t001[m1,m2]");
 	f.waiting = "m9";
 	assert_query(fx->ix, &f, "");
+}
+
+/* Staged records go in sorted by id at the stage's end, whatever order
+ * they were put in; staging is refused on an index with records or
+ * outside a transaction, a commit while staging fails, and a record put
+ * twice fails at the end.  A refusal changes nothing. */
+static void test_index__staged_records_go_in_sorted(void **state)
+{
+	struct fixture *fx = *state;
+	char *w1[] = { "m2", "m1", NULL }, *w3[] = { "m1", "m1", NULL };
+	cl_index_record old = rec("2022H2/t009", "2022H2", "t009", "submitted", w1);
+	cl_index_filter f = { .waiting = "m1", .in_flight = 1 };
+	cl_index_filter all = { 0 };
+	cl_error err = CL_ERROR_INIT;
+
+	assert_int_equal(cl_index_stage_begin(fx->ix, &err), CL_EINTERNAL);
+	apply(fx->ix, C1, &old, NULL);
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_stage_begin(fx->ix, &err), CL_EINTERNAL);
+	assert_non_null(strstr(err.msg, "the index has records"));
+	cl_index_rollback(fx->ix);
+	assert_query(fx->ix, &all, "2022H2/t009[m1,m2]");
+
+	/* a commit while staging: refused, and the transaction is gone */
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
+	assert_int_equal(cl_index_stage_begin(fx->ix, &err), 0);
+	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
+	assert_int_equal(cl_index_commit(fx->ix, C2, &err), CL_EINTERNAL);
+	assert_non_null(strstr(err.msg, "records are still staged"));
+	assert_head(fx->ix, C1);
+	assert_query(fx->ix, &all, "2022H2/t009[m1,m2]");
+
+	/* put twice: the end fails, and the rollback leaves the index be */
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
+	assert_int_equal(cl_index_stage_begin(fx->ix, &err), 0);
+	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
+	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
+	assert_int_equal(cl_index_stage_end(fx->ix, &err), CL_ESTORE);
+	assert_non_null(strstr(err.msg, "cannot put the staged records"));
+	cl_index_rollback(fx->ix);
+	assert_head(fx->ix, C1);
+	assert_query(fx->ix, &all, "2022H2/t009[m1,m2]");
+
+	/* out of order in, in order out; a person listed twice waits once */
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
+	assert_int_equal(cl_index_stage_begin(fx->ix, &err), 0);
+	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
+	put(fx->ix, rec("2022H2/t001", "2022H2", "t001", "submitted", w1));
+	put(fx->ix, rec("2022H2/t002", "2022H2", "t002", "approved", NULL));
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM records"), 1);
+	assert_int_equal(cl_index_stage_end(fx->ix, &err), 0);
+	assert_int_equal(cl_index_stage_end(fx->ix, &err), CL_EINTERNAL);
+	assert_int_equal(cl_index_commit(fx->ix, C3, &err), 0);
+	assert_query(fx->ix, &all, "2022H2/t001[m1,m2];2022H2/t002;2022H2/t003[m1]");
+	assert_query(fx->ix, &f, "2022H2/t001[m1,m2];2022H2/t003[m1]");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM waiting"), 3);
+	/* and a put after it replaces a row as ever */
+	apply(fx->ix, C4, &old, NULL);
+	assert_query(fx->ix, &all, "2022H2/t001[m1,m2];2022H2/t002;2022H2/t003[m1];2022H2/t009[m1,m2]");
 }
 
 /* In bulk, a commit applied twice is caught when the indexes are built,
@@ -1001,7 +1063,7 @@ static void test_index__other_schema_version_is_rebuilt(void **state)
 	fx->ix = NULL;
 	raw_exec(fx->path, "PRAGMA user_version = 6");
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 7);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 8);
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
 	apply(fx->ix, C1, &r, NULL);
@@ -1205,6 +1267,7 @@ int main(void)
 		T(bulk_load),
 		T(bulk_end_refuses_a_commit_twice),
 		T(bulk_history_names_records),
+		T(staged_records_go_in_sorted),
 		T(injection_strings_are_stored_verbatim),
 		T(reopen_keeps_data),
 	T(log_is_checkpointed_by_size_not_on_close),
