@@ -69,7 +69,7 @@ static const char index_schema_sql[] =
 	" value TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE records (id TEXT PRIMARY KEY NOT NULL,"
 	" period TEXT NOT NULL, talent TEXT NOT NULL, state TEXT NOT NULL,"
-	" level TEXT, since INTEGER NOT NULL, commit_id TEXT NOT NULL,"
+	" level TEXT, since INTEGER NOT NULL, commit_id BLOB NOT NULL,"
 	" waiting BLOB NOT NULL, due INTEGER NOT NULL, line TEXT NOT NULL)"
 	" WITHOUT ROWID;"
 	/* keyed by record: a put replaces its rows off the key, and a bulk
@@ -80,7 +80,7 @@ static const char index_schema_sql[] =
 	/* seq is the rowid: transitions are never deleted one by one, so it
 	 * only grows within a build and gives the order they were applied */
 	"CREATE TABLE transitions (seq INTEGER PRIMARY KEY,"
-	" commit_id TEXT NOT NULL, record TEXT, time INTEGER NOT NULL,"
+	" commit_id BLOB NOT NULL, record TEXT, time INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT,"
 	" to_state TEXT, level TEXT, grade TEXT, comment TEXT);"
 	"PRAGMA user_version = 8;";
@@ -336,6 +336,52 @@ static int index_hex_valid(const char *s)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[40] == '\0';
+}
+
+/*
+ * Commit ids are kept as the 20 bytes their 40 hex digits spell: half the
+ * room in the rows and in transitions_commit.  The API speaks hex.
+ */
+#define INDEX_OID_RAW 20
+#define INDEX_OID_HEX (2 * INDEX_OID_RAW + 1)
+
+static int index_bind_commit(sqlite3_stmt *st, int i, const char *hex)
+{
+	unsigned char raw[INDEX_OID_RAW];
+	size_t k;
+
+	if (!index_hex_valid(hex))
+		return SQLITE_MISMATCH; /* the checks before a bind refuse it */
+	for (k = 0; k < INDEX_OID_RAW; k++) {
+		unsigned hi = (unsigned char)hex[2 * k], lo = (unsigned char)hex[2 * k + 1];
+
+		hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+		lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+		raw[k] = (unsigned char)(hi << 4 | lo);
+	}
+	return sqlite3_bind_blob(st, i, raw, INDEX_OID_RAW, SQLITE_TRANSIENT);
+}
+
+/* Column i's commit id, in hex, into out; NULL for NULL.  Bytes that are
+ * no commit id (written by another program) read as "". */
+static char *index_column_commit(sqlite3_stmt *st, int i, char out[INDEX_OID_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = sqlite3_column_blob(st, i);
+	size_t k;
+
+	if (!p)
+		return NULL;
+	if (sqlite3_column_bytes(st, i) != INDEX_OID_RAW) {
+		out[0] = '\0';
+		return out;
+	}
+	for (k = 0; k < INDEX_OID_RAW; k++) {
+		out[2 * k] = digits[p[k] >> 4];
+		out[2 * k + 1] = digits[p[k] & 15];
+	}
+	out[2 * INDEX_OID_RAW] = '\0';
+	return out;
 }
 
 /* Inside cl_index_begin .. commit/rollback, and sqlite agrees (it ends a
@@ -794,6 +840,9 @@ static int index_record_check(cl_index *ix, const cl_index_record *r,
 		missing = "state";
 	else if (!r->commit)
 		missing = "commit";
+	else if (!index_hex_valid(r->commit))
+		return cl_error_set(err, CL_EINVALID, "record '%s': bad commit id "
+				    "'%.40s'", r->id, r->commit);
 	for (i = 0; !missing && i < r->nwaiting; i++)
 		if (!r->waiting || !r->waiting[i])
 			missing = "waiting person";
@@ -850,7 +899,7 @@ static int index_bind_record(sqlite3_stmt *st, const cl_index_record *r,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 6, r->since);
 	if (rc == SQLITE_OK)
-		rc = index_bind_text(st, 7, r->commit);
+		rc = index_bind_commit(st, 7, r->commit);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_blob64(st, 8, waiting->ptr, waiting->size,
 					 SQLITE_STATIC);
@@ -933,6 +982,9 @@ static int index_transition_check(cl_index *ix, const cl_index_transition *t,
 	if (!t || !t->commit)
 		return cl_error_set(err, CL_EINVALID,
 				    "transition without a commit id");
+	if (!index_hex_valid(t->commit))
+		return cl_error_set(err, CL_EINVALID, "bad commit id '%.40s'",
+				    t->commit);
 	if (!index_writing(ix))
 		return cl_error_set(err, CL_EINTERNAL,
 				    "cannot apply transition %s to the index: %s",
@@ -950,7 +1002,7 @@ static int index_transition_check(cl_index *ix, const cl_index_transition *t,
 static int index_bind_transition(sqlite3_stmt *st,
 				 const cl_index_transition *t)
 {
-	int rc = index_bind_text(st, 1, t->commit);
+	int rc = index_bind_commit(st, 1, t->commit);
 
 	if (rc == SQLITE_OK)
 		rc = index_bind_text(st, 2, t->record);
@@ -1061,7 +1113,7 @@ static const char index_stage_sql[] =
 	"DROP TABLE IF EXISTS temp.stage_waiting;"
 	"CREATE TEMP TABLE stage_records (id TEXT NOT NULL, period TEXT NOT NULL,"
 	" talent TEXT NOT NULL, state TEXT NOT NULL, level TEXT,"
-	" since INTEGER NOT NULL, commit_id TEXT NOT NULL, waiting BLOB NOT NULL,"
+	" since INTEGER NOT NULL, commit_id BLOB NOT NULL, waiting BLOB NOT NULL,"
 	" due INTEGER NOT NULL, line TEXT NOT NULL);"
 	"CREATE TEMP TABLE stage_waiting (record TEXT NOT NULL, person TEXT NOT NULL);";
 
@@ -1171,6 +1223,7 @@ static void index_waiting_split(cl_index_record *r, sqlite3_stmt *st, int col)
 /* Copies a row of INDEX_RECORD_COLUMNS. */
 static void index_record_fill(sqlite3_stmt *st, cl_index_record *r)
 {
+	char hex[INDEX_OID_HEX];
 
 	memset(r, 0, sizeof(*r));
 	r->id = index_column_dup(st, 0);
@@ -1179,7 +1232,7 @@ static void index_record_fill(sqlite3_stmt *st, cl_index_record *r)
 	r->state = index_column_dup(st, 3);
 	r->level = index_column_dup(st, 4);
 	r->since = sqlite3_column_int64(st, 5);
-	r->commit = index_column_dup(st, 6);
+	r->commit = index_column_commit(st, 6, hex) ? cl_xstrdup(hex) : NULL;
 	r->due = sqlite3_column_int64(st, 8);
 	index_waiting_split(r, st, 7);
 }
@@ -1339,9 +1392,10 @@ static char *index_column_view(sqlite3_stmt *st, int i)
 
 /* Points r at the current row of INDEX_RECORD_COLUMNS without copying:
  * a list of thousands of rows then costs no allocation per row.  *wv
- * (capacity *wcap) is reused from row to row for the waiting people. */
+ * (capacity *wcap) is reused from row to row for the waiting people, hex
+ * for the commit id. */
 static void index_record_view(sqlite3_stmt *st, cl_index_record *r,
-			      char ***wv, size_t *wcap)
+			      char ***wv, size_t *wcap, char hex[INDEX_OID_HEX])
 {
 	const char *p, *end;
 	size_t len, n = 0, i;
@@ -1353,7 +1407,7 @@ static void index_record_view(sqlite3_stmt *st, cl_index_record *r,
 	r->state = index_column_view(st, 3);
 	r->level = index_column_view(st, 4);
 	r->since = sqlite3_column_int64(st, 5);
-	r->commit = index_column_view(st, 6);
+	r->commit = index_column_commit(st, 6, hex);
 	r->due = sqlite3_column_int64(st, 8);
 	p = sqlite3_column_blob(st, 7);
 	len = (size_t)sqlite3_column_bytes(st, 7);
@@ -1394,7 +1448,7 @@ static int index_query_rows(cl_index *ix, sqlite3_stmt *st, unsigned mask,
 			    cl_error *err)
 {
 	cl_index_record r;
-	char **wv = NULL;
+	char **wv = NULL, hex[INDEX_OID_HEX];
 	size_t wcap = 0;
 	int rc, error = 0;
 
@@ -1402,7 +1456,7 @@ static int index_query_rows(cl_index *ix, sqlite3_stmt *st, unsigned mask,
 		if (mask & IX_Q_LINES)
 			index_line_view(st, &r);
 		else
-			index_record_view(st, &r, &wv, &wcap);
+			index_record_view(st, &r, &wv, &wcap, hex);
 		if ((error = cb(&r, payload)) != 0)
 			break;
 	}
@@ -1448,10 +1502,12 @@ done:
  */
 
 /* The transition in st's row (IX_HISTORY's columns), its strings
- * sqlite's: valid until the statement steps or resets. */
-static void index_transition_view(sqlite3_stmt *st, cl_index_transition *t)
+ * sqlite's (the commit id in hex): valid until the statement steps or
+ * resets. */
+static void index_transition_view(sqlite3_stmt *st, cl_index_transition *t,
+				  char hex[INDEX_OID_HEX])
 {
-	t->commit = (char *)sqlite3_column_text(st, 0);
+	t->commit = index_column_commit(st, 0, hex);
 	t->record = (char *)sqlite3_column_text(st, 1);
 	t->time = sqlite3_column_int64(st, 2);
 	t->actor = (char *)sqlite3_column_text(st, 3);
@@ -1467,12 +1523,14 @@ static void index_transition_view(sqlite3_stmt *st, cl_index_transition *t)
 /* The same, with copies of its strings. */
 static void index_transition_fill(sqlite3_stmt *st, cl_index_transition *t)
 {
-	/* by column; time (2) is no string */
-	char **s[] = { &t->commit, &t->record, NULL, &t->actor, &t->action, &t->from,
+	/* by column; the commit (0) is bytes, time (2) no string */
+	char **s[] = { NULL, &t->record, NULL, &t->actor, &t->action, &t->from,
 		       &t->to, &t->level, &t->grade, &t->comment };
+	char hex[INDEX_OID_HEX];
 	size_t i;
 
-	index_transition_view(st, t);
+	index_transition_view(st, t, hex);
+	t->commit = t->commit ? cl_xstrdup(hex) : NULL;
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		if (s[i])
 			*s[i] = index_column_dup(st, (int)i);
@@ -1539,13 +1597,14 @@ int cl_index_trails(cl_index *ix, cl_index_transition_cb cb, void *payload,
 		    cl_error *err)
 {
 	cl_index_transition t = { 0 };
+	char hex[INDEX_OID_HEX];
 	sqlite3_stmt *st;
 	int rc, error;
 
 	if ((error = index_stmt(ix, IX_TRAILS, &st, err)) < 0)
 		return error;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		index_transition_view(st, &t);
+		index_transition_view(st, &t, hex);
 		if (!t.commit || !t.record || !t.actor || !t.action) {
 			rc = SQLITE_NOMEM; /* NOT NULL columns: out of memory */
 			break;

@@ -15,10 +15,10 @@
  * Rows handed to callbacks are borrowed and live until the callback
  * returns.  cl_index_get() fills a row the caller releases.
  *
- * Besides the rows, the index keeps what a read needs to answer without
- * the history when the index is at the branch tip: each record's stored
- * YAML, and the key of the configuration in force at the head (the ids of
- * its files, which name its entry in HOME/cache).
+ * Besides the rows, the index keeps the key of the configuration in force
+ * at the head (the ids of its files, which name its entry in HOME/cache),
+ * so that a read at the branch tip needs no history to load it.  Commit
+ * ids are stored as their 20 bytes; the API speaks 40 hex digits.
  */
 #ifndef CL_INDEX_H
 #define CL_INDEX_H

@@ -193,6 +193,15 @@ static int collect_history(const cl_index_transition *t, void *payload)
 	return 0;
 }
 
+/* Appends each transition's commit id, ";"-separated. */
+static int collect_commits(const cl_index_transition *t, void *payload)
+{
+	cl_buf *b = payload;
+
+	cl_buf_printf(b, "%s%s", b->size ? ";" : "", t->commit);
+	return 0;
+}
+
 static void assert_history(cl_index *ix, const char *record, const char *want)
 {
 	cl_error err = CL_ERROR_INIT;
@@ -412,6 +421,40 @@ static void test_index__missing_fields_are_invalid(void **state)
 	assert_string_equal(err.msg, "transition " C1 " has no actor");
 	cl_index_rollback(fx->ix);
 	assert_counts(fx->ix, 0, 0);
+}
+
+/* Commit ids are kept as bytes and read back as the hex they came in;
+ * anything but 40 lowercase hex digits is refused, and changes nothing. */
+static void test_index__commit_ids_round_trip_and_bad_ones_are_refused(void **state)
+{
+	struct fixture *fx = *state;
+	const char *id = "0123456789abcdeffedcba9876543210a5c3e1f0";
+	cl_index_record r = rec("2022H2/t001", "2022H2", "t001", "submitted", NULL), got;
+	cl_index_transition t = tr(id, "2022H2/t001", "submit");
+	cl_error err = CL_ERROR_INIT;
+	cl_buf h = CL_BUF_INIT;
+
+	r.commit = (char *)id;
+	apply(fx->ix, C1, &r, &t);
+	assert_int_equal(cl_index_get(fx->ix, "2022H2/t001", &got, &err), 0);
+	assert_string_equal(got.commit, id);
+	cl_index_record_release(&got);
+	assert_history(fx->ix, "2022H2/t001", "0/submit");
+	assert_int_equal(cl_index_history(fx->ix, "2022H2/t001", collect_commits, &h, &err), 0);
+	assert_string_equal(h.ptr, id);
+	cl_buf_release(&h);
+
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	r.commit = (char *)"0123456789ABCDEFFEDCBA9876543210A5C3E1F0";
+	assert_int_equal(cl_index_put_record(fx->ix, &r, &err), CL_EINVALID);
+	assert_string_equal(err.msg, "record '2022H2/t001': bad commit id "
+			    "'0123456789ABCDEFFEDCBA9876543210A5C3E1F0'");
+	t.commit = (char *)"0123";
+	assert_int_equal(cl_index_add_transition(fx->ix, &t, &err), CL_EINVALID);
+	assert_string_equal(err.msg, "bad commit id '0123'");
+	cl_index_rollback(fx->ix);
+	assert_counts(fx->ix, 1, 1);
+	assert_int_equal(raw_int(fx->path, "SELECT length(commit_id) FROM transitions"), 20);
 }
 
 static void test_index__bad_head_rolls_back_the_commit(void **state)
@@ -1257,6 +1300,7 @@ int main(void)
 		T(rollback_leaves_nothing),
 		T(write_outside_transaction_is_refused),
 		T(missing_fields_are_invalid),
+		T(commit_ids_round_trip_and_bad_ones_are_refused),
 		T(bad_head_rolls_back_the_commit),
 		T(query_filters),
 		T(lines_are_kept_with_their_rows),
