@@ -470,7 +470,10 @@ static int index_connect(cl_index *ix, cl_error *err)
 	sqlite3_wal_hook(ix->db, index_wal_hook, NULL);
 	/* if the file system cannot do WAL, sqlite keeps a rollback
 	 * journal: still correct, with readers and the writer taking turns */
-	if (sqlite3_exec(ix->db, "PRAGMA page_size = 16384;"
+	/* 8 KiB pages for a new file (an existing one keeps its own): a
+	 * reindex at 200k took 12% longer with 4 KiB, no less with 16 KiB,
+	 * and every write transaction logs its pages whole */
+	if (sqlite3_exec(ix->db, "PRAGMA page_size = 8192;"
 			 "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = NORMAL;"
 			 "PRAGMA journal_size_limit = 4194304;"
