@@ -821,6 +821,26 @@ static void test_index__bulk_history_names_records(void **state)
 	assert_query(fx->ix, &f, "");
 }
 
+/* Opens a transaction that empties the index and stages, and puts r. */
+static void stage_anew(cl_index *ix, cl_index_record r)
+{
+	cl_error err = CL_ERROR_INIT;
+
+	assert_int_equal(cl_index_begin(ix, &err), 0);
+	assert_int_equal(cl_index_reset(ix, &err), 0);
+	assert_int_equal(cl_index_stage_begin(ix, &err), 0);
+	put(ix, r);
+}
+
+/* The index as the staging test leaves it before each attempt. */
+static void assert_only_t009(cl_index *ix)
+{
+	static const cl_index_filter all;
+
+	assert_head(ix, C1);
+	assert_query(ix, &all, "2022H2/t009[m1,m2]");
+}
+
 /* Staged records go in sorted by id at the stage's end, whatever order
  * they were put in; staging is refused on an index with records or
  * outside a transaction, a commit while staging fails, and a record put
@@ -843,32 +863,21 @@ static void test_index__staged_records_go_in_sorted(void **state)
 	assert_query(fx->ix, &all, "2022H2/t009[m1,m2]");
 
 	/* a commit while staging: refused, and the transaction is gone */
-	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
-	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
-	assert_int_equal(cl_index_stage_begin(fx->ix, &err), 0);
-	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
+	stage_anew(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
 	assert_int_equal(cl_index_commit(fx->ix, C2, &err), CL_EINTERNAL);
 	assert_non_null(strstr(err.msg, "records are still staged"));
-	assert_head(fx->ix, C1);
-	assert_query(fx->ix, &all, "2022H2/t009[m1,m2]");
+	assert_only_t009(fx->ix);
 
 	/* put twice: the end fails, and the rollback leaves the index be */
-	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
-	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
-	assert_int_equal(cl_index_stage_begin(fx->ix, &err), 0);
-	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
+	stage_anew(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
 	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
 	assert_int_equal(cl_index_stage_end(fx->ix, &err), CL_ESTORE);
 	assert_non_null(strstr(err.msg, "cannot put the staged records"));
 	cl_index_rollback(fx->ix);
-	assert_head(fx->ix, C1);
-	assert_query(fx->ix, &all, "2022H2/t009[m1,m2]");
+	assert_only_t009(fx->ix);
 
 	/* out of order in, in order out; a person listed twice waits once */
-	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
-	assert_int_equal(cl_index_reset(fx->ix, &err), 0);
-	assert_int_equal(cl_index_stage_begin(fx->ix, &err), 0);
-	put(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
+	stage_anew(fx->ix, rec("2022H2/t003", "2022H2", "t003", "submitted", w3));
 	put(fx->ix, rec("2022H2/t001", "2022H2", "t001", "submitted", w1));
 	put(fx->ix, rec("2022H2/t002", "2022H2", "t002", "approved", NULL));
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM records"), 1);
