@@ -551,7 +551,7 @@ static void load_recs_init(load_recs *L, cl_home *h)
 	memset(L, 0, sizeof(*L));
 	L->h = h;
 	L->nbucket = LOAD_BUCKETS;
-	L->bucket = cl_xcalloc(L->nbucket, sizeof(*L->bucket));
+	L->bucket = cl_xcalloc(L->nbucket, sizeof(load_open *));
 }
 
 static void load_open_free(load_open *o)
@@ -585,7 +585,7 @@ static void load_recs_release(load_recs *L)
 static void load_recs_grow(load_recs *L)
 {
 	size_t n = L->nbucket * 2, i;
-	load_open **b = cl_xcalloc(n, sizeof(*b)), *o, *next;
+	load_open **b = cl_xcalloc(n, sizeof(load_open *)), *o, *next;
 
 	for (i = 0; i < L->nbucket; i++)
 		for (o = L->bucket[i]; o; o = next) {
@@ -738,7 +738,7 @@ static int load_see(load_recs *L, const cl_index_transition *t, cl_error *err)
 		return 0;
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 4;
-		o->tx = cl_xrealloc(o->tx, cl_xmul(o->cap, sizeof(*o->tx)));
+		o->tx = cl_xrealloc(o->tx, cl_xmul(o->cap, sizeof(load_tx *)));
 	}
 	o->tx[o->n++] = load_tx_new(t);
 	if (cl_action_parse(&act, t->action) < 0 || act != CL_ACTION_SUBMIT)
