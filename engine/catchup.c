@@ -600,8 +600,8 @@ static void load_recs_grow(load_recs *L)
 	L->nbucket = n;
 }
 
-/* The open record id, added when create is set; NULL when not found. */
-static load_open *load_open_find(load_recs *L, const char *id, int create)
+/* The open record id, added when not there. */
+static load_open *load_open_get(load_recs *L, const char *id)
 {
 	load_open *o, **slot;
 	size_t len;
@@ -610,8 +610,6 @@ static load_open *load_open_find(load_recs *L, const char *id, int create)
 	for (o = *slot; o; o = o->next)
 		if (!strcmp(o->id, id))
 			return o;
-	if (!create)
-		return NULL;
 	len = strlen(id);
 	o = cl_xcalloc(1, sizeof(*o) + len + 1);
 	memcpy(o->id, id, len + 1);
@@ -733,7 +731,7 @@ static int load_see(load_recs *L, const cl_index_transition *t, cl_error *err)
 	bit = load_closed_bit(L, t->record, &mask);
 	if (bit && (*bit & mask))
 		return 0;
-	o = load_open_find(L, t->record, 1);
+	o = load_open_get(L, t->record);
 	if (o->closed)
 		return 0;
 	if (o->n == o->cap) {
@@ -885,6 +883,17 @@ static void *engine_walk(void *payload)
 	return NULL;
 }
 
+/* Stops the walker, if it still runs, and returns once it has ended. */
+static void engine_walk_stop(load_walk *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	while (!w->ended)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* Writes the runs the walker hands over, oldest last.  The walker has
  * ended when this returns. */
 static int engine_write_runs(load_walk *w, cl_error *err)
@@ -911,23 +920,8 @@ static int engine_write_runs(load_walk *w, cl_error *err)
 			break;
 		k = !k;
 	}
-	pthread_mutex_lock(&w->mu);
-	while (!w->ended)
-		pthread_cond_wait(&w->cv, &w->mu);
-	pthread_mutex_unlock(&w->mu);
+	engine_walk_stop(w); /* ended already, unless the writer failed */
 	return error;
-}
-
-/* Stops the walker when the writer fails before writing any run; returns
- * once it has ended. */
-static void engine_walk_stop(load_walk *w)
-{
-	pthread_mutex_lock(&w->mu);
-	w->stop = 1;
-	pthread_cond_broadcast(&w->cv);
-	while (!w->ended)
-		pthread_cond_wait(&w->cv, &w->mu);
-	pthread_mutex_unlock(&w->mu);
 }
 
 /* Loads the index, empty or emptied first (reset), up to the tip; expect
