@@ -97,7 +97,9 @@ step() { # progress, on a terminal only
 }
 SERVE_PID=""
 die() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; echo "run.sh: $*" >&2; tail -n 20 "$log" >&2; exit 1; }
-us() { echo "${EPOCHREALTIME/./}"; }
+# Times are read inline as ${EPOCHREALTIME/./} (microseconds): a $(...)
+# around them forks a subshell, some 0.6 ms that would count as the timed
+# command's.
 median() { sort -n | awk '{a[NR] = $1} END {if (!NR) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 ms() { awk -v x="$1" 'BEGIN {printf "%.1f", x / 1000}'; } # us -> ms
 div() { awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.2f", a / b}'; }
@@ -110,7 +112,7 @@ timed() { # $1: K, rest: command (output discarded)
 	local k=$1 i t0 t1
 	shift
 	for ((i = 0; i < k; i++)); do
-		t0=$(us); "$@" >/dev/null 2>>"$log"; t1=$(us)
+		t0=${EPOCHREALTIME/./}; "$@" >/dev/null 2>>"$log"; t1=${EPOCHREALTIME/./}
 		echo $((t1 - t0))
 	done | median
 }
@@ -151,10 +153,10 @@ cli_approvals() { # $1: home, $2: targets file, $3: first line, $4: K
 # One CLI approval of record $2 by $3 in home $1; prints its microseconds.
 approve_us() {
 	local t0 t1
-	t0=$(us)
+	t0=${EPOCHREALTIME/./}
 	"$CL" -C "$1" approve --as "$3" "$2" </dev/null >/dev/null 2>>"$log" ||
 		echo "approve $2 failed" >>"$log"
-	t1=$(us)
+	t1=${EPOCHREALTIME/./}
 	echo $((t1 - t0))
 }
 
@@ -186,7 +188,7 @@ timed_rounds() { # $1: K, rest: function names
 	shift
 	for ((i = 0; i < k; i++)); do
 		for f in "$@"; do
-			t0=$(us); "$f" >/dev/null 2>>"$log"; t1=$(us)
+			t0=${EPOCHREALTIME/./}; "$f" >/dev/null 2>>"$log"; t1=${EPOCHREALTIME/./}
 			echo "$f $((t1 - t0))"
 		done
 	done >"$WORK/rounds.us"
@@ -241,8 +243,8 @@ metric cli_sample_us "$(cli_approvals "$SH" "$WORK/sample.targets" 1 "$SAMPLES")
 # ---- 4. province, 1k records -------------------------------------------------
 step "province config: import $SMALL records, $SAMPLES CLI approvals"
 PH=$WORK/home
-t0=$(us); CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$PH" --config "$WORK/prov" >>"$log" || die "init --config failed"
-metric init_province_us $(( $(us) - t0 ))
+t0=${EPOCHREALTIME/./}; CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$PH" --config "$WORK/prov" >>"$log" || die "init --config failed"
+metric init_province_us $(( ${EPOCHREALTIME/./} - t0 ))
 import_chunk "$PH" "$WORK/c1.jsonl"
 metric cli_1k_us "$(cli_approvals "$PH" "$WORK/c1.targets" 1 "$SAMPLES")"
 rss_run "$WORK/v.rss" "$CL" -C "$PH" verify; metric verify_1k_exit "$?"
@@ -270,10 +272,10 @@ metric import_n "$n2"
 metric import_sec "$IMPORT_SEC"
 metric import_kb "$IMPORT_KB"
 git --git-dir="$PH/history.git" fast-export --reference-excluded-parents main "^$before" >"$WORK/fe.stream" 2>>"$log"
-t0=$(us)
+t0=${EPOCHREALTIME/./}
 git -c core.fsync=objects,pack-metadata --git-dir="$WORK/base/history.git" fast-import --quiet --force \
 	<"$WORK/fe.stream" 2>>"$log" || die "git fast-import failed"
-metric fastimport_sec "$(awk -v u=$(( $(us) - t0 )) 'BEGIN {printf "%.3f", u / 1e6}')"
+metric fastimport_sec "$(awk -v u=$(( ${EPOCHREALTIME/./} - t0 )) 'BEGIN {printf "%.3f", u / 1e6}')"
 same=no
 [ "$(git --git-dir="$WORK/base/history.git" rev-parse main)" = "$(git --git-dir="$PH/history.git" rev-parse main)" ] && same=yes
 metric fastimport_same_commits "$same"
@@ -477,7 +479,7 @@ bpt=$(awk -v b="${M[repo_bytes]}" -v c="${M[big_commits]}" 'BEGIN {printf "%.0f"
 row "repository bytes per transition after git gc" "$bpt B" "-" "-" "< 2048 B" "$(mark "$bpt" le 2047)"
 
 verify_word() { if [ "$1" = 0 ]; then echo "0 (history verified)"; else echo "$1 (violations, see run.log)"; fi; }
-total=$(( ($(us) - t_start) / 1000000 ))
+total=$(( (${EPOCHREALTIME/./} - t_start) / 1000000 ))
 host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr), git $(git --version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
 {
 	echo "# chainlog benchmark results"
