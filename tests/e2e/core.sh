@@ -650,26 +650,30 @@ test_concurrent() {
 	assert_ok "verify after the races"
 }
 
-# The executable keeps libgit2 from parsing the system CA bundle at start-up
-# (engine/cli/notls.c): the dynamic linker binds libgit2's call to
-# chainlog's own definition, which loads nothing, and a transition that
-# needs libgit2 still commits.
-test_ca_bundle_not_loaded() {
+# The executable keeps libgit2's network layers from starting up
+# (engine/cli/nonet.c): the dynamic linker binds libgit2's calls to the
+# CA-bundle loader and to libssh2_init() to chainlog's own definitions,
+# which do nothing, and a transition that needs libgit2 still commits.
+test_network_layers_not_started() {
 	init_sample || return
 	LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T/ld" "$CHAINLOG" -C "$HOME_DIR" submit --as t001 \
 		--period 2022H2 --file "$T001_LOG" >"$T/out" 2>"$T/err"
 	assert_eq "submit with the bindings traced: status" "0" "$?"
 	assert_eq "the submission committed" "2" "$(commit_count)"
-	local bound
-	bound=$(cat "$T"/ld.* | grep "symbol \`mbedtls_x509_crt_parse_file'" | sed 's/^[[:space:]0-9:]*//')
-	assert_match "libgit2's call binds to chainlog's definition" "$bound" \
-		"^binding file [^ ]*libgit2[^ ]* \[0\] to [^ ]*chainlog \[0\]"
-	assert_not_contains "no call binds to mbedTLS's" "$(printf '%s\n' "$bound" | sed 's/.* to //')" \
-		"libmbedx509"
+	local bound sym lib
+	for sym in mbedtls_x509_crt_parse_file:libmbedx509.so libssh2_init:libssh2.so; do
+		lib=${sym#*:}
+		sym=${sym%%:*}
+		bound=$(cat "$T"/ld.* | grep "symbol \`$sym'" | sed 's/^[[:space:]0-9:]*//')
+		assert_match "libgit2's call to $sym binds to chainlog's definition" "$bound" \
+			"^binding file [^ ]*libgit2[^ ]* \[0\] to [^ ]*chainlog \[0\]"
+		assert_not_contains "no call to $sym binds to $lib" \
+			"$(printf '%s\n' "$bound" | sed 's/.* to //')" "$lib"
+	done
 }
 
 run_test test_init_sample
-run_test test_ca_bundle_not_loaded
+run_test test_network_layers_not_started
 run_test test_submit
 run_test test_approve_three_levels
 run_test test_reject_resubmit
