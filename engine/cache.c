@@ -24,7 +24,8 @@
  *                hi), to (lo, hi), note: one per person with has_talent
  *     categories string per need category
  *     needs      id, unit, category, title
- *   kept, copied once into the config's block and used in place:
+ *   kept, used where they lie: copied once into the config's block, or
+ *   left in the caller's image (cl_config_unpack_in_place):
  *     unit map, person map, need map   cl_strmap slots (1 + index, 0)
  *     unit_start, at_unit, at_role     the people role index
  *     pool       NUL-terminated strings, each stored once
@@ -422,6 +423,7 @@ enum bulk {
 /* Where everything is: worked out from the header alone, then checked. */
 typedef struct plan {
 	uint32_t h[H_COUNT];     /* the header words */
+	int in_place;            /* the kept sections stay in the image */
 	uint64_t off[S_END + 1]; /* image offset of each section, then the end */
 	size_t at[B_END];        /* block offset of each array */
 	size_t size;             /* bytes in the block */
@@ -478,7 +480,7 @@ static int plan_block(plan *pl)
 	size[B_TALENTS] = (uint64_t)h[H_NTALENTS] * sizeof(cl_talent);
 	size[B_CATS] = (uint64_t)h[H_NCATS] * sizeof(char *);
 	size[B_NEEDS] = (uint64_t)h[H_NNEEDS] * sizeof(cl_need);
-	size[B_KEPT] = pl->off[S_END] - pl->off[S_UNITMAP];
+	size[B_KEPT] = pl->in_place ? 0 : pl->off[S_END] - pl->off[S_UNITMAP];
 	for (b = 0; b < B_END; b++) {
 		at = (at + CACHE_ALIGN - 1) / CACHE_ALIGN * CACHE_ALIGN;
 		pl->at[b] = (size_t)at;
@@ -516,6 +518,8 @@ typedef struct ld {
 	const unsigned char *p; /* next record word, in the caller's image */
 	size_t left;            /* record words left */
 	char *block;            /* the config's block */
+	char *kept;             /* the kept sections: in the block, or in
+				 * the caller's image (cl_config_unpack_in_place) */
 	const plan *pl;         /* where things are */
 	char *pool;             /* the string pool, in the block */
 	size_t npool;           /* bytes in pool; pool[npool - 1] is NUL */
@@ -527,10 +531,10 @@ static void *ld_array(const ld *l, enum bulk b)
 	return l->block + l->pl->at[b];
 }
 
-/* A kept section, in place in the block (4-aligned, as in the image). */
+/* A kept section, 4-aligned as in the image: read only, wherever it is. */
 static void *ld_kept(const ld *l, enum sect s)
 {
-	return l->block + l->pl->at[B_KEPT] + (l->pl->off[s] - l->pl->off[S_UNITMAP]);
+	return l->kept + (l->pl->off[s] - l->pl->off[S_UNITMAP]);
 }
 
 static uint32_t ld_word(ld *l)
@@ -885,8 +889,8 @@ static int unpack_check(plan *pl, const unsigned char *img, size_t len,
 	return 0;
 }
 
-int cl_config_unpack(cl_config **out, const char *data, size_t len,
-		     const char *key, cl_error *err)
+static int config_unpack(cl_config **out, const char *data, size_t len,
+			 const char *key, int in_place, cl_error *err)
 {
 	const unsigned char *img = (const unsigned char *)data;
 	cl_config *cfg;
@@ -896,6 +900,8 @@ int cl_config_unpack(cl_config **out, const char *data, size_t len,
 
 	*out = NULL;
 	memset(&pl, 0, sizeof(pl));
+	/* the maps and the role index are read as 32-bit words */
+	pl.in_place = in_place && (uintptr_t)data % sizeof(uint32_t) == 0;
 	if ((error = unpack_check(&pl, img, len, key, err)) < 0)
 		return error;
 	cfg = cl_xcalloc(1, sizeof(*cfg));
@@ -903,7 +909,14 @@ int cl_config_unpack(cl_config **out, const char *data, size_t len,
 	memset(&l, 0, sizeof(l));
 	l.block = cfg->image;
 	l.pl = &pl;
-	memcpy(ld_kept(&l, S_UNITMAP), img + pl.off[S_UNITMAP], len - pl.off[S_UNITMAP]);
+	if (pl.in_place) {
+		/* never written: the strings, maps and role index are only
+		 * read once loaded (maps are borrowed, see ld_map) */
+		l.kept = (char *)(uintptr_t)(img + pl.off[S_UNITMAP]);
+	} else {
+		l.kept = l.block + pl.at[B_KEPT];
+		memcpy(l.kept, img + pl.off[S_UNITMAP], len - pl.off[S_UNITMAP]);
+	}
 	l.pool = ld_kept(&l, S_POOL);
 	l.npool = pl.h[H_POOL];
 	wl = l;
@@ -921,4 +934,16 @@ int cl_config_unpack(cl_config **out, const char *data, size_t len,
 	}
 	*out = cfg;
 	return 0;
+}
+
+int cl_config_unpack(cl_config **out, const char *data, size_t len,
+		     const char *key, cl_error *err)
+{
+	return config_unpack(out, data, len, key, 0, err);
+}
+
+int cl_config_unpack_in_place(cl_config **out, const char *data, size_t len,
+			      const char *key, cl_error *err)
+{
+	return config_unpack(out, data, len, key, 1, err);
 }

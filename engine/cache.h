@@ -29,6 +29,15 @@ void cl_config_pack(cl_buf *out, const cl_config *cfg, const char *key);
 int cl_config_unpack(cl_config **out, const char *data, size_t len,
 		     const char *key, cl_error *err);
 
+/* As cl_config_unpack, without the copy: the config's strings, id maps
+ * and role index stay where they are in data, which must then stay valid
+ * and unchanged, and may be read-only, until the config is freed (a
+ * read-only mapping of the cache file, handed over in cl_config.held).
+ * At province size this spares a command copying ~2 MB into fresh
+ * memory.  data not 4-byte aligned is copied as by cl_config_unpack. */
+int cl_config_unpack_in_place(cl_config **out, const char *data, size_t len,
+			      const char *key, cl_error *err);
+
 /* Recomputes the checksum of a packed image (len bytes, as packed) after
  * it was edited in place.  For tests: they check that the reader's own
  * bounds checks, not only the checksum, refuse a damaged image. */

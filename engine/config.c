@@ -210,6 +210,8 @@ void cl_config_free(cl_config *cfg)
 	cl_needs_free(cfg->needs);
 	cl_org_free(cfg->org);
 	free(cfg->image);
+	if (cfg->held_free)
+		cfg->held_free(cfg->held);
 	free(cfg);
 }
 

@@ -264,6 +264,9 @@ typedef struct cl_config {
 	cl_people *people;     /* owned */
 	cl_needs *needs;       /* owned, NULL when the config has none */
 	void *image;           /* owned block of an unpacked cache, or NULL */
+	void *held;            /* what the config borrows from when unpacked in
+				* place (cl_config_unpack_in_place), or NULL */
+	void (*held_free)(void *held); /* releases held, after the rest */
 } cl_config;
 
 /* One config file's bytes, by its base name (CL_CONFIG_*). */

@@ -171,17 +171,36 @@ static void engine_cache_key(cl_buf *key, cl_buf *path, const cl_home *h,
 	engine_cache_path(path, h, key->ptr);
 }
 
-/* The compiled configuration from HOME/cache, when a good one is there. */
+/* A cache file's mapping, which a config unpacked in place borrows from. */
+typedef struct engine_map {
+	void *addr;
+	size_t len;
+} engine_map;
+
+static void engine_map_free(void *p)
+{
+	engine_map *m = p;
+
+	munmap(m->addr, m->len);
+	free(m);
+}
+
 /*
- * Maps the cache file rather than reading it: at province size reading
- * costs a few ms of fresh pages, mapping almost nothing.  Safe because
- * unpack copies all it keeps, and a cache file is only ever replaced by a
- * rename (engine_cache_store), never rewritten in place, so the mapped
- * file cannot shrink under us.
+ * The compiled configuration from HOME/cache, when a good one is there.
+ * The file is mapped, not read, and the config keeps the mapping: its
+ * strings, id maps and role index are used where they lie in the file
+ * (cl_config_unpack_in_place), page-cache pages shared by every process,
+ * where reading or copying cost a few ms of fresh pages at province
+ * size.  Safe because a cache file is only ever replaced by a rename
+ * (engine_cache_store), never rewritten in place, so the mapped file can
+ * neither shrink nor change under us.  HOME/cache is chainlog's alone:
+ * truncating a file there by hand while a command or `chainlog serve`
+ * maps it would crash that process (SIGBUS); deleting it is fine.
  */
 static int engine_cache_load(cl_config **cfg, const char *path, const char *key)
 {
 	struct stat sb;
+	engine_map *m;
 	void *map;
 	int fd, error;
 
@@ -196,9 +215,17 @@ static int engine_cache_load(cl_config **cfg, const char *path, const char *key)
 	close(fd);
 	if (map == MAP_FAILED)
 		return CL_ESTORE;
-	error = cl_config_unpack(cfg, map, (size_t)sb.st_size, key, NULL);
-	munmap(map, (size_t)sb.st_size);
-	return error;
+	error = cl_config_unpack_in_place(cfg, map, (size_t)sb.st_size, key, NULL);
+	if (error < 0) {
+		munmap(map, (size_t)sb.st_size);
+		return error;
+	}
+	m = cl_xmalloc(sizeof(*m));
+	m->addr = map;
+	m->len = (size_t)sb.st_size;
+	(*cfg)->held = m;
+	(*cfg)->held_free = engine_map_free;
+	return 0;
 }
 
 /* Best effort: the cache is derived, so a failure to write it is fine. */

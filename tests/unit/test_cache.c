@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "buf.h"
 #include "cache.h"
@@ -233,6 +234,70 @@ static void test_cache__unpacked_config_owns_its_bytes(void **state)
 	cl_config_free(cfg);
 }
 
+static int within(const void *p, const void *base, size_t len)
+{
+	return (uintptr_t)p >= (uintptr_t)base && (uintptr_t)p < (uintptr_t)base + len;
+}
+
+static void released(void *p)
+{
+	(*(int *)p)++;
+}
+
+/* In place, the config reads its strings and tables where they lie in the
+ * caller's bytes, which may be read-only (a mapped cache file): the same
+ * config as a copy, nothing written to them, and its held bytes released
+ * with it.  Bytes not 4-aligned are copied instead. */
+static void test_cache__unpacked_in_place_reads_the_callers_bytes(void **state)
+{
+	cl_config *cfg = load_sample(), *back = NULL;
+	cl_buf a = CL_BUF_INIT, b = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	const cl_person *p;
+	char *ro, *odd;
+	int freed = 0;
+
+	(void)state;
+	cl_config_pack(&a, cfg, "k1");
+	ro = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ro != MAP_FAILED);
+	memcpy(ro, a.ptr, a.size);
+	assert_int_equal(mprotect(ro, a.size, PROT_READ), 0);
+	assert_int_equal(cl_config_unpack_in_place(&back, ro, a.size, "k1", &err), 0);
+	p = cl_people_find(back->people, "t001");
+	assert_non_null(p);
+	assert_true(within(p->id, ro, a.size));
+	assert_true(within(back->people->byid.slots, ro, a.size));
+	assert_same_config(cfg, back);
+	assert_same_reviewers(cfg, back);
+	cl_config_pack(&b, back, "k1");
+	assert_int_equal(a.size, b.size);
+	assert_memory_equal(a.ptr, b.ptr, a.size);
+	back->held = &freed;
+	back->held_free = released;
+	cl_config_free(back);
+	assert_int_equal(freed, 1);
+	/* refusals are the same as a copy's: the key, a damaged byte */
+	assert_int_equal(cl_config_unpack_in_place(&back, ro, a.size, "k2", &err), CL_EINVALID);
+	assert_null(back);
+	munmap(ro, a.size);
+
+	odd = malloc(a.size + 1);
+	assert_non_null(odd);
+	memcpy(odd + 1, a.ptr, a.size);
+	assert_int_equal(cl_config_unpack_in_place(&back, odd + 1, a.size, "k1", &err), 0);
+	p = cl_people_find(back->people, "t001");
+	assert_non_null(p);
+	assert_false(within(p->id, odd, a.size + 1));
+	memset(odd, 0xa5, a.size + 1);
+	free(odd);
+	assert_same_config(cfg, back);
+	cl_config_free(back);
+	cl_buf_release(&a);
+	cl_buf_release(&b);
+	cl_config_free(cfg);
+}
+
 static void test_cache__refuses_other_key_truncation_and_corruption(void **state)
 {
 	cl_config *cfg = load_sample(), *back = NULL;
@@ -406,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_cache__round_trip_without_needs),
 		cmocka_unit_test(test_cache__round_trip_at_province_size),
 		cmocka_unit_test(test_cache__unpacked_config_owns_its_bytes),
+		cmocka_unit_test(test_cache__unpacked_in_place_reads_the_callers_bytes),
 		cmocka_unit_test(test_cache__refuses_other_key_truncation_and_corruption),
 		cmocka_unit_test(test_cache__bounds_checks_refuse_what_the_checksum_would),
 	};
