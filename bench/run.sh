@@ -40,7 +40,9 @@
 #    and repository bytes per transition after `git gc`.
 # The CLI at N/2 (alone and with serve) and the floor's durable commits
 # are measured side by side, each CLI sample followed by floor commits;
-# the reads and --version in rounds, one of each per round.
+# the CLI with the sample config, at 1k and at N records in rounds, one
+# approval in each per round (a copy of the 1k home is kept for it); the
+# reads and --version in rounds, one of each per round.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -138,18 +140,6 @@ targets() {
 	sed -n 's/.*"as":"\([^"]*\)","period":"\([^"]*\)".*"summary":"Served \([^ ]*\) in.*/\2\/\1 v-\3/p' "$1"
 }
 
-# K durable CLI approvals of the targets on lines FROM.. of file $2, home $1
-# Durable timings start with nothing dirty in the page cache: an import
-# just before leaves hundreds of MB for the kernel to write back, and the
-# fsyncs measured would queue behind it.
-cli_approvals() { # $1: home, $2: targets file, $3: first line, $4: K
-	local home=$1 id who
-	sync
-	sed -n "$3,$(($3 + $4 - 1))p" "$2" | while read -r id who; do
-		approve_us "$home" "$id" "$who"
-	done | median
-}
-
 # One CLI approval of record $2 by $3 in home $1; prints its microseconds.
 approve_us() {
 	local t0 t1
@@ -178,6 +168,30 @@ cli_beside_floor() { # $1: home, $2: targets file, $3: first line, $4: K
 			tail -n 2 >>"$WORK/floor.us"
 	done < <(sed -n "$3,$(($3 + $4 - 1))p" "$2")
 	echo "$(median <"$WORK/cli.us") $(median <"$WORK/floor.us")"
+}
+
+# K rounds of CLI approvals, one in each home per round, so that the
+# comparisons across sizes and configurations meet the same machine (its
+# speed moves within minutes); home i approves line r of its targets file
+# in round r.  The median of each home in microseconds, one a line.
+# Durable timings start with nothing dirty in the page cache (as in
+# cli_beside_floor): an import just before leaves hundreds of MB for the
+# kernel to write back, and the fsyncs measured would queue behind it.
+cli_rounds() { # $1: K, then pairs: home, targets file
+	local k=$1 r j id who
+	shift
+	local -a homes=() files=()
+	while [ $# -gt 1 ]; do homes+=("$1"); files+=("$2"); shift 2; done
+	sync
+	for ((r = 1; r <= k; r++)); do
+		for ((j = 0; j < ${#homes[@]}; j++)); do
+			read -r id who < <(sed -n "${r}p" "${files[j]}")
+			echo "$j $(approve_us "${homes[j]}" "$id" "$who")"
+		done
+	done >"$WORK/rounds.us"
+	for ((j = 0; j < ${#homes[@]}; j++)); do
+		awk -v j="$j" '$1 == j {print $2}' "$WORK/rounds.us" | median
+	done
 }
 
 # K rounds of the commands "$@" names (functions), one of each per round,
@@ -238,7 +252,6 @@ step "sample config: $(wc -l <"$WORK/sample.jsonl") records, $SAMPLES CLI approv
 SH=$WORK/sample-home
 CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$SH" --sample >>"$log" || die "init --sample failed"
 import_chunk "$SH" "$WORK/sample.jsonl"
-metric cli_sample_us "$(cli_approvals "$SH" "$WORK/sample.targets" 1 "$SAMPLES")"
 
 # ---- 4. province, 1k records -------------------------------------------------
 step "province config: import $SMALL records, $SAMPLES CLI approvals"
@@ -246,7 +259,9 @@ PH=$WORK/home
 t0=${EPOCHREALTIME/./}; CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$PH" --config "$WORK/prov" >>"$log" || die "init --config failed"
 metric init_province_us $(( ${EPOCHREALTIME/./} - t0 ))
 import_chunk "$PH" "$WORK/c1.jsonl"
-metric cli_1k_us "$(cli_approvals "$PH" "$WORK/c1.targets" 1 "$SAMPLES")"
+# kept as it is at SMALL records: its approvals are timed in rounds with the
+# sample's and the big history's (step 7)
+cp -a "$PH" "$WORK/home1k"
 rss_run "$WORK/v.rss" "$CL" -C "$PH" verify; metric verify_1k_exit "$?"
 read -r s kb <"$WORK/v.rss"; metric verify_1k_kb "$kb"
 rss_run "$WORK/r.rss" "$CL" -C "$PH" reindex; read -r s kb <"$WORK/r.rss"
@@ -355,8 +370,13 @@ metric import2_n "$n3"
 metric import2_sec "$IMPORT_SEC"
 metric import2_kb "$IMPORT_KB"
 
-step "at $HISTORY records: $SAMPLES CLI approvals and reads"
-metric cli_big_us "$(cli_approvals "$PH" "$WORK/c3.targets" 1 "$SAMPLES")"
+step "at $HISTORY records: $SAMPLES rounds of CLI approvals (sample, $SMALL, $HISTORY) and reads"
+{ read -r a; read -r b; read -r c; } < <(cli_rounds "$SAMPLES" "$SH" "$WORK/sample.targets" \
+	"$WORK/home1k" "$WORK/c1.targets" "$PH" "$WORK/c3.targets")
+metric cli_sample_us "$a"
+metric cli_1k_us "$b"
+metric cli_big_us "$c"
+rm -rf "$WORK/home1k"
 read -r rid rwho < <(sed -n "$((SAMPLES + 1))p" "$WORK/c3.targets")
 lper=$(sed -n 1p "$WORK/c2.targets" | cut -d/ -f1)
 rd_version() { "$CL" --version; }
