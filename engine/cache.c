@@ -912,7 +912,7 @@ static int config_unpack(cl_config **out, const char *data, size_t len,
 	if (pl.in_place) {
 		/* never written: the strings, maps and role index are only
 		 * read once loaded (maps are borrowed, see ld_map) */
-		l.kept = (char *)(uintptr_t)(img + pl.off[S_UNITMAP]);
+		l.kept = (char *)img + pl.off[S_UNITMAP];
 	} else {
 		l.kept = l.block + pl.at[B_KEPT];
 		memcpy(l.kept, img + pl.off[S_UNITMAP], len - pl.off[S_UNITMAP]);
