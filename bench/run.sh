@@ -8,7 +8,9 @@
 #                1000000 (about 35 minutes against the default's 6,
 #                mostly the imports, verify, reindex and git gc; and
 #                ~3 GB of disk in DIR)
-#   --samples K  runs per timed command, medians reported (default 11)
+#   --samples K  runs per timed command, medians reported (default 21:
+#                this machine's speed moves from second to second, and
+#                11 left a CLI median ~2 ms either way)
 #   --work DIR   scratch space, several GB at 1M (default /tmp/chainlog-bench)
 #   --quick      --history 20000 --samples 5, to try the suite out
 #   --keep       keep DIR afterwards
@@ -48,7 +50,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 HISTORY=200000
-SAMPLES=11
+SAMPLES=21
 WORK=/tmp/chainlog-bench
 KEEP=0
 out=$here/results
@@ -248,13 +250,13 @@ sh "$here/gen-transitions.sh" "$src/records/sample" "2022H2 2023H1" 1 >"$WORK/sa
 tac "$WORK/sample.jsonl" | targets /dev/stdin >"$WORK/sample.targets"
 
 # ---- 3. the sample config --------------------------------------------------
-step "sample config: $(wc -l <"$WORK/sample.jsonl") records, $SAMPLES CLI approvals"
+step "sample config: init, import $(wc -l <"$WORK/sample.jsonl") records"
 SH=$WORK/sample-home
 CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$SH" --sample >>"$log" || die "init --sample failed"
 import_chunk "$SH" "$WORK/sample.jsonl"
 
 # ---- 4. province, 1k records -------------------------------------------------
-step "province config: import $SMALL records, $SAMPLES CLI approvals"
+step "province config: init, import $SMALL records, verify and reindex"
 PH=$WORK/home
 t0=${EPOCHREALTIME/./}; CHAINLOG_NOW=$EPOCH_2015 "$CL" init "$PH" --config "$WORK/prov" >>"$log" || die "init --config failed"
 metric init_province_us $(( ${EPOCHREALTIME/./} - t0 ))
