@@ -5,7 +5,7 @@
 #
 #   --history N  records in the big history (default 200000); the suite
 #                also measures at 1000 and N/2 records.  1M: --history
-#                1000000 (about 35 minutes against the default's 6,
+#                1000000 (20-40 minutes against the default's 4-7,
 #                mostly the imports, verify, reindex and git gc; and
 #                ~3 GB of disk in DIR)
 #   --samples K  runs per timed command, medians reported (default 21:
