@@ -41,7 +41,8 @@
 #    cycles, N/2 transitions), reads (show, queue, list --period) vs --version,
 #    and repository bytes per transition after `git gc`.
 # The CLI at N/2 (alone and with serve) and the floor's durable commits
-# are measured side by side, each CLI sample followed by floor commits;
+# are measured side by side, in rounds of two CLI approvals and three
+# floor commits, the first of each side not counted;
 # the CLI with the sample config, at 1k and at N records in rounds, one
 # approval in each per round (a copy of the 1k home is kept for it); the
 # reads and --version in rounds, one of each per round.
@@ -70,7 +71,7 @@ done
 SMALL=1000
 MID=$((HISTORY / 2))
 NAIVE_SAMPLES=$(( SAMPLES < 7 ? SAMPLES : 7 ))
-SCANS=3 # rounds of verify and reindex beside git (medians)
+SCANS=3 # rounds of verify and reindex beside git (medians: keep it odd)
 BATCH_LINES=100
 GROUP_LINES=960
 log=$WORK/run.log
@@ -218,8 +219,8 @@ scan_rounds() { # $1: K, $2: scan, $3: peer, [$4: first scan's result]
 		else "$2" "$WORK/scan.rss"; cat "$WORK/scan.rss" >>"$WORK/scan.a"; fi
 		"$3" "$WORK/scan.rss"; cat "$WORK/scan.rss" >>"$WORK/scan.b"
 	done
-	SCAN_SEC_A=$(awk '{print $1}' "$WORK/scan.a" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-	SCAN_SEC_B=$(awk '{print $1}' "$WORK/scan.b" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+	SCAN_SEC_A=$(awk '{print $1}' "$WORK/scan.a" | median)
+	SCAN_SEC_B=$(awk '{print $1}' "$WORK/scan.b" | median)
 	SCAN_KB_A=$(awk '$2 > m {m = $2} END {print m + 0}' "$WORK/scan.a")
 	SCAN_KB_B=$(awk '$2 > m {m = $2} END {print m + 0}' "$WORK/scan.b")
 }

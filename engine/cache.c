@@ -521,7 +521,7 @@ typedef struct ld {
 	char *kept;             /* the kept sections: in the block, or in
 				 * the caller's image (cl_config_unpack_in_place) */
 	const plan *pl;         /* where things are */
-	char *pool;             /* the string pool, in the block */
+	char *pool;             /* the string pool, among the kept sections */
 	size_t npool;           /* bytes in pool; pool[npool - 1] is NUL */
 	int bad;                /* set on any inconsistency; reads then give 0 */
 } ld;

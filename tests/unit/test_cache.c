@@ -280,6 +280,12 @@ static void test_cache__unpacked_in_place_reads_the_callers_bytes(void **state)
 	/* refusals are the same as a copy's: the key, a damaged byte */
 	assert_int_equal(cl_config_unpack_in_place(&back, ro, a.size, "k2", &err), CL_EINVALID);
 	assert_null(back);
+	assert_int_equal(mprotect(ro, a.size, PROT_READ | PROT_WRITE), 0);
+	ro[a.size - 2] ^= 0x20; /* in the string pool, the image's last section */
+	assert_int_equal(mprotect(ro, a.size, PROT_READ), 0);
+	assert_int_equal(cl_config_unpack_in_place(&back, ro, a.size, "k1", &err), CL_EINVALID);
+	assert_non_null(strstr(err.msg, "checksum"));
+	assert_null(back);
 	munmap(ro, a.size);
 
 	odd = malloc(a.size + 1);
