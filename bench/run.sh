@@ -113,16 +113,6 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.
 declare -A M # metric -> value
 metric() { M[$1]=$2; echo "metric $1 = $2" >>"$log"; }
 
-# times each run of "$@" (K times); the median in microseconds
-timed() { # $1: K, rest: command (output discarded)
-	local k=$1 i t0 t1
-	shift
-	for ((i = 0; i < k; i++)); do
-		t0=${EPOCHREALTIME/./}; "$@" >/dev/null 2>>"$log"; t1=${EPOCHREALTIME/./}
-		echo $((t1 - t0))
-	done | median
-}
-
 # peak RSS and wall time of one command, "SECONDS KB" in file $1: GNU
 # time when there is one, else bench/maxrss.c (wait4's ru_maxrss)
 if command -v /usr/bin/time >/dev/null 2>&1; then
@@ -144,14 +134,30 @@ targets() {
 	sed -n 's/.*"as":"\([^"]*\)","period":"\([^"]*\)".*"summary":"Served \([^ ]*\) in.*/\2\/\1 v-\3/p' "$1"
 }
 
-# One CLI approval of record $2 by $3 in home $1; prints its microseconds.
+# A timed command that failed is not a sample (a refusal is quicker than
+# the work, and would flatter the median): it is logged on a line of its
+# own, and the results count those lines.
+not_timed() { echo "timed command failed: $*" >>"$log"; }
+
+# One CLI approval of record $2 by $3 in home $1; prints its microseconds,
+# or nothing when it failed.
 approve_us() {
 	local t0 t1
 	t0=${EPOCHREALTIME/./}
-	"$CL" -C "$1" approve --as "$3" "$2" </dev/null >/dev/null 2>>"$log" ||
-		echo "approve $2 failed" >>"$log"
-	t1=${EPOCHREALTIME/./}
-	echo $((t1 - t0))
+	if "$CL" -C "$1" approve --as "$3" "$2" </dev/null >/dev/null 2>>"$log"; then
+		t1=${EPOCHREALTIME/./}
+		echo $((t1 - t0))
+	else
+		not_timed approve "$2"
+	fi
+}
+
+# The median of each key ($2...) over the "KEY MICROSECONDS" lines of file
+# $1, one a line, in order.
+key_medians() { # $1: file, rest: keys
+	local f=$1 k
+	shift
+	for k in "$@"; do awk -v k="$k" '$1 == k {print $2}' "$f" | median; done
 }
 
 # K rounds of two CLI approvals, then three floor commits on
@@ -188,7 +194,7 @@ cli_beside_floor() { # $1: home, $2: targets file, $3: first line, $4: K
 # cli_beside_floor): an import just before leaves hundreds of MB for the
 # kernel to write back, and the fsyncs measured would queue behind it.
 cli_rounds() { # $1: K, then pairs: home, targets file
-	local k=$1 r j id who
+	local k=$1 r j id who us
 	shift
 	local -a homes=() files=()
 	while [ $# -gt 1 ]; do homes+=("$1"); files+=("$2"); shift 2; done
@@ -196,12 +202,11 @@ cli_rounds() { # $1: K, then pairs: home, targets file
 	for ((r = 1; r <= k; r++)); do
 		for ((j = 0; j < ${#homes[@]}; j++)); do
 			read -r id who < <(sed -n "${r}p" "${files[j]}")
-			echo "$j $(approve_us "${homes[j]}" "$id" "$who")"
+			us=$(approve_us "${homes[j]}" "$id" "$who")
+			[ -n "$us" ] && echo "$j $us"
 		done
 	done >"$WORK/rounds.us"
-	for ((j = 0; j < ${#homes[@]}; j++)); do
-		awk -v j="$j" '$1 == j {print $2}' "$WORK/rounds.us" | median
-	done
+	key_medians "$WORK/rounds.us" $(seq 0 $((${#homes[@]} - 1)))
 }
 
 # K rounds of a history scan (function $2) and its git peer ($3), one of
@@ -233,11 +238,16 @@ timed_rounds() { # $1: K, rest: function names
 	shift
 	for ((i = 0; i < k; i++)); do
 		for f in "$@"; do
-			t0=${EPOCHREALTIME/./}; "$f" >/dev/null 2>>"$log"; t1=${EPOCHREALTIME/./}
-			echo "$f $((t1 - t0))"
+			t0=${EPOCHREALTIME/./}
+			if "$f" >/dev/null 2>>"$log"; then
+				t1=${EPOCHREALTIME/./}
+				echo "$f $((t1 - t0))"
+			else
+				not_timed "$f"
+			fi
 		done
 	done >"$WORK/rounds.us"
-	for f in "$@"; do awk -v f="$f" '$1 == f {print $2}' "$WORK/rounds.us" | median; done
+	key_medians "$WORK/rounds.us" "$@"
 }
 
 import_chunk() { # $1: home, $2: file; sets IMPORT_SEC, IMPORT_KB
@@ -532,6 +542,7 @@ done
 bpt=$(awk -v b="${M[repo_bytes]}" -v c="${M[big_commits]}" 'BEGIN {printf "%.0f", b / c}')
 row "repository bytes per transition after git gc" "$bpt B" "-" "-" "< 2048 B" "$(mark "$bpt" le 2047)"
 
+metric timed_failed "$(grep -c '^timed command failed: ' "$log")"
 verify_word() { if [ "$1" = 0 ]; then echo "0 (history verified)"; else echo "$1 (violations, see run.log)"; fi; }
 total=$(( (${EPOCHREALTIME/./} - t_start) / 1000000 ))
 host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr), git $(git --version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -552,7 +563,8 @@ host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc
 		"fast-import made the same commits: ${M[fastimport_same_commits]};" \
 		"index.sqlite $(div "${M[index_bytes]}" "${M[big_commits]}") B per transition;" \
 		"git log --raw peak RSS $((M[gitlog_raw_kb] / 1024)) MB; init with the province config $(ms "${M[init_province_us]}") ms;" \
-		"verify exit status $(verify_word "${M[verify_exit]}") at $HISTORY records, $(verify_word "${M[verify_1k_exit]}") at $SMALL."
+		"verify exit status $(verify_word "${M[verify_exit]}") at $HISTORY records, $(verify_word "${M[verify_1k_exit]}") at $SMALL;" \
+		"timed commands that failed (not counted, see run.log): ${M[timed_failed]}."
 } >"$out/results.md"
 {
 	echo "{"
