@@ -1,49 +1,53 @@
 /*
  * cache.c - see cache.h.
  *
- * The cache is an image that loading uses nearly as it stands.  At
- * province size (12k units, 22k people, 16k needs) the previous format
- * cost a malloc per string, a rebuilt hash map per table and a sorted
- * role index on every command; this one costs one copy and one pass.
+ * The cache is an image that loading uses as it stands.  At province size
+ * (12k units, 22k people, 16k needs) an earlier format filled ~3 MB of
+ * structs from word records on every command: fresh memory that the
+ * kernel zeroed and faulted in, a millisecond and more before any work.
+ * This one holds the structs themselves, with pointers that are right
+ * where the image means to lie (its base address, see
+ * cl_config_cache_base): the engine maps the file there, and the config
+ * reads the file's page-cache pages and writes nothing.  Anywhere else
+ * the structs are relocated into fresh memory, as before.
  *
- * Layout (CLCFG3).  Integers are 32-bit words in the byte order of the
- * machine that wrote it (the cache is local, derived data: an image of
- * another byte order is refused and rebuilt from the YAML):
+ * Layout (CLCFG4).  Integers are 32-bit words in the byte order of the
+ * machine that wrote it, and the structs are this build's (the cache is
+ * local, derived data: an image of another byte order or another struct
+ * layout is refused and rebuilt from the YAML):
  *
- *   magic "CLCFG3\n\0", a 64-bit checksum of every byte after it, then
+ *   magic "CLCFG4\n\0", a 64-bit checksum of every byte after it, then
  *   H_COUNT header words (counts, see enum head), then the sections in
  *   this order, each sized by the header:
  *
- *   records, read once while filling the structs:
- *     workflow   a word stream (see pack_workflow)
- *     types      string per org type
- *     units      id, name, type, parent, key
- *     people     id, name, nroles, has_talent
- *     roles      role, unit: all people's roles, person after person
- *     talents    serves, dispatched_by, mode, first_secretary, from (lo,
- *                hi), to (lo, hi), note: one per person with has_talent
- *     categories string per need category
- *     needs      id, unit, category, title
- *   kept, used where they lie: copied once into the config's block, or
- *   left in the caller's image (cl_config_unpack_in_place):
+ *     workflow   a word stream (see pack_workflow), copied out on load
  *     unit map, person map, need map   cl_strmap slots (1 + index, 0)
  *     unit_start, at_unit, at_role     the people role index
+ *     block      16-aligned: the config's arrays as structs, in enum bulk
+ *                order (units, types, people, roles, talents, categories,
+ *                needs), 16-aligned each
  *     pool       NUL-terminated strings, each stored once
  *
- * A string is its offset in the pool, CACHE_NONE for NULL; an index
- * is CACHE_NONE for CL_NONE.
+ * A pointer in the block is the address of its target when the image
+ * lies at the base in the header: a string's is base + its offset in the
+ * image, a person's roles and talent base + the offset of the struct.
+ * NULL stays NULL; an index is CL_NONE as in memory.  The workflow's
+ * strings are pool offsets, CACHE_NONE for NULL.
  *
  * Trust: the checksum catches a damaged file (a flipped byte in a role
  * name would otherwise pass every structural check).  The reader does
  * not lean on it for memory safety: every count is checked against the
- * size, every string offset against the pool (which must end with a NUL),
- * every index against its table, every map against its cap, and the role
- * index against the roles people really hold.  A map slot is never
- * trusted for a match either: cl_strmap_get compares the key.
+ * size, every string pointer against the pool (which must end with a
+ * NUL), every struct pointer against the one place its target may be,
+ * every index against its table, every enum against its range, every map
+ * against its cap, and the role index against the roles people really
+ * hold, wherever the image lies.  A map slot is never trusted for a match
+ * either: cl_strmap_get compares the key.
  *
  * Trap: the maps are stored as hashed, so a change to cl_hash_fnv1a, to
- * how cl_strmap picks a slot, or to any record here needs a new magic.
- * Old images would otherwise pass every check and then miss lookups.
+ * how cl_strmap picks a slot, or to the word stream needs a new magic.
+ * Old images would otherwise pass every check and then miss lookups.  A
+ * change to the structs changes cache_layout() and needs nothing more.
  */
 #include "cache.h"
 #include "util.h"
@@ -55,19 +59,21 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define CACHE_MAGIC "CLCFG3\n" /* with its NUL: 8 bytes */
+#define CACHE_MAGIC "CLCFG4\n" /* with its NUL: 8 bytes */
 #define CACHE_MAGIC_LEN 8
 #define CACHE_SUM_AT 8
 #define CACHE_BOM 0x01020304u
 #define CACHE_NONE UINT32_MAX
-#define CACHE_ALIGN 16 /* of each array in the block */
+#define CACHE_ALIGN 16 /* of the block and of each array in it */
 
-/* Words per record. */
-#define UNIT_W 5
-#define PERSON_W 4
-#define ROLE_W 2
-#define TALENT_W 9
-#define NEED_W 4
+/* Base addresses: one of 4096 slots of 4 GiB (an image is smaller) from
+ * 48 TiB up, by the key's hash, so that two configs a process holds at
+ * once (serve, a config change) seldom ask for the same one.  High in
+ * the x86-64 and arm64 user address space, away from where the kernel
+ * puts the program, the heap, the libraries and the stack, and above the
+ * ranges AddressSanitizer reserves. */
+#define CACHE_BASE_AT 0x300000000000ull
+#define CACHE_BASE_SLOTS 4096u
 
 /* The header words, after the magic and the checksum. */
 enum head {
@@ -87,6 +93,9 @@ enum head {
 	H_PERSONCAP, /* slots of the person map */
 	H_NEEDCAP,   /* slots of the need map */
 	H_POOL,      /* bytes in the string pool */
+	H_LAYOUT,    /* cache_layout() of the writer */
+	H_BASELO,    /* the base address the block's pointers assume: */
+	H_BASEHI,    /* ... low and high words */
 	H_COUNT
 };
 
@@ -94,10 +103,63 @@ enum head {
 
 /* The sections, in image order. */
 enum sect {
-	S_WF, S_TYPES, S_UNITS, S_PEOPLE, S_ROLES, S_TALENTS, S_CATS, S_NEEDS,
-	S_UNITMAP, S_PERSONMAP, S_NEEDMAP, S_UNITSTART, S_ATUNIT, S_ATROLE,
-	S_POOL, S_END
+	S_WF, S_UNITMAP, S_PERSONMAP, S_NEEDMAP, S_UNITSTART, S_ATUNIT, S_ATROLE,
+	S_BLOCK, S_POOL, S_END
 };
+
+/* The arrays of the block, in block order. */
+enum bulk { B_UNITS, B_TYPES, B_PEOPLE, B_ROLES, B_TALENTS, B_CATS, B_NEEDS, B_END };
+
+/* Where everything is: worked out from the header alone. */
+typedef struct plan {
+	uint32_t h[H_COUNT];     /* the header words */
+	uint64_t off[S_END + 1]; /* image offset of each section, then the end */
+	size_t at[B_END];        /* block offset of each array */
+	size_t size;             /* bytes in the block */
+	uintptr_t base;          /* where the image means to lie */
+} plan;
+
+_Static_assert(sizeof(uintptr_t) == sizeof(char *), "pointers are stored as uintptr_t");
+
+uintptr_t cl_config_cache_base(const char *key)
+{
+#if UINTPTR_MAX > 0xffffffffu
+	return (uintptr_t)(CACHE_BASE_AT +
+			   ((uint64_t)(cl_hash_fnv1a(key) % CACHE_BASE_SLOTS) << 32));
+#else
+	(void)key;
+	return 0; /* never mapped there: a 32-bit process relocates */
+#endif
+}
+
+/* The struct layout the block assumes: images of a build whose structs
+ * differ are refused, not misread. */
+static uint32_t cache_layout(void)
+{
+	static const size_t v[] = {
+		sizeof(void *), sizeof(size_t), sizeof(int), sizeof(cl_mode),
+		sizeof(cl_unit), offsetof(cl_unit, id), offsetof(cl_unit, name),
+		offsetof(cl_unit, type), offsetof(cl_unit, parent), offsetof(cl_unit, key),
+		sizeof(cl_role), offsetof(cl_role, role), offsetof(cl_role, unit),
+		sizeof(cl_person), offsetof(cl_person, id), offsetof(cl_person, name),
+		offsetof(cl_person, roles), offsetof(cl_person, nroles),
+		offsetof(cl_person, talent),
+		sizeof(cl_talent), offsetof(cl_talent, serves),
+		offsetof(cl_talent, dispatched_by), offsetof(cl_talent, mode),
+		offsetof(cl_talent, first_secretary), offsetof(cl_talent, from),
+		offsetof(cl_talent, to), offsetof(cl_talent, note),
+		sizeof(cl_need), offsetof(cl_need, id), offsetof(cl_need, unit),
+		offsetof(cl_need, category), offsetof(cl_need, title),
+	};
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		h ^= (uint32_t)v[i];
+		h *= 16777619u;
+	}
+	return h;
+}
 
 /*
  * A checksum that reads 8 bytes a step in four independent lanes, so the
@@ -137,14 +199,87 @@ static uint32_t rd32(const unsigned char *p)
 	return v;
 }
 
+static uint64_t align_up(uint64_t n, uint64_t a)
+{
+	return (n + a - 1) / a * a;
+}
+
+/* Block offsets from the counts; 0 unless the block would not fit a
+ * size_t.  64-bit sums of 32-bit counts times struct sizes cannot
+ * overflow. */
+static int plan_block(plan *pl)
+{
+	const uint32_t *h = pl->h;
+	uint64_t size[B_END], at = 0;
+	int b;
+
+	size[B_UNITS] = (uint64_t)h[H_NUNITS] * sizeof(cl_unit);
+	size[B_TYPES] = (uint64_t)h[H_NTYPES] * sizeof(char *);
+	size[B_PEOPLE] = (uint64_t)h[H_NPEOPLE] * sizeof(cl_person);
+	size[B_ROLES] = (uint64_t)h[H_NHELD] * sizeof(cl_role);
+	size[B_TALENTS] = (uint64_t)h[H_NTALENTS] * sizeof(cl_talent);
+	size[B_CATS] = (uint64_t)h[H_NCATS] * sizeof(char *);
+	size[B_NEEDS] = (uint64_t)h[H_NNEEDS] * sizeof(cl_need);
+	for (b = 0; b < B_END; b++) {
+		at = align_up(at, CACHE_ALIGN);
+		pl->at[b] = (size_t)at;
+		at += size[b];
+	}
+	pl->size = (size_t)at;
+	return (uint64_t)pl->size == at ? 0 : -1;
+}
+
+/* Section offsets from the counts, the pool last (its size is the
+ * header's H_POOL, which the writer sets last). */
+static void plan_sections(plan *pl)
+{
+	const uint32_t *h = pl->h;
+	uint64_t words[S_BLOCK];
+	int s;
+
+	words[S_WF] = h[H_WFWORDS];
+	words[S_UNITMAP] = h[H_UNITCAP];
+	words[S_PERSONMAP] = h[H_PERSONCAP];
+	words[S_NEEDMAP] = h[H_NEEDCAP];
+	words[S_UNITSTART] = (uint64_t)h[H_NUNITS] + 1;
+	words[S_ATUNIT] = h[H_NHELD];
+	words[S_ATROLE] = h[H_NHELD];
+	pl->off[S_WF] = CACHE_HEAD;
+	for (s = S_WF; s < S_BLOCK; s++)
+		pl->off[s + 1] = pl->off[s] + 4 * words[s];
+	pl->off[S_BLOCK] = align_up(pl->off[S_BLOCK], CACHE_ALIGN);
+	pl->off[S_POOL] = pl->off[S_BLOCK] + pl->size;
+	pl->off[S_END] = pl->off[S_POOL] + h[H_POOL];
+}
+
+/* A pointer field, stored or read as the integer it holds (the writer's
+ * pointers point nowhere in the writing process; the reader's are not
+ * trusted until checked). */
+static uintptr_t get_ptr(const void *field)
+{
+	uintptr_t v;
+
+	memcpy(&v, field, sizeof(v));
+	return v;
+}
+
+static void set_ptr(void *field, uintptr_t v)
+{
+	memcpy(field, &v, sizeof(v));
+}
+
 /* ---- writing ---- */
 
 typedef struct pk {
-	cl_buf recs;     /* the record sections, word after word */
-	cl_buf pool;     /* the string pool */
-	uint32_t *seen;  /* interning: 1 + pool offset per slot, 0 when empty */
-	size_t cap;      /* slots in seen, a power of two */
-	size_t n;        /* strings in the pool */
+	cl_buf recs;        /* the workflow's word stream */
+	cl_buf pool;        /* the string pool */
+	uint32_t *seen;     /* interning: 1 + pool offset per slot, 0 when empty */
+	size_t cap;         /* slots in seen, a power of two */
+	size_t n;           /* strings in the pool */
+	char *block;        /* the block, as it will lie in the image */
+	const plan *pl;     /* where things go */
+	uintptr_t pool_at;  /* the pool's address, the image at its base */
+	uintptr_t block_at; /* the block's, likewise */
 } pk;
 
 static void put32(cl_buf *b, uint32_t v)
@@ -262,67 +397,85 @@ static void pack_workflow(pk *k, const cl_workflow *wf)
 		pack_level(k, &wf->levels[i]);
 }
 
+/* A string field of the block: where s will lie, NULL for NULL. */
+static void pk_ptr(pk *k, void *field, const char *s)
+{
+	set_ptr(field, s ? k->pool_at + pk_intern(k, s) : 0);
+}
+
+static void *pk_array(const pk *k, enum bulk b)
+{
+	return k->block + k->pl->at[b];
+}
+
 static void pack_org(pk *k, const cl_org *org)
 {
+	cl_unit *units = pk_array(k, B_UNITS);
+	char **types = pk_array(k, B_TYPES);
 	size_t i;
 
 	for (i = 0; i < org->ntypes; i++)
-		pk_str(k, org->types[i]);
+		pk_ptr(k, &types[i], org->types[i]);
 	for (i = 0; i < org->nunits; i++) {
-		pk_str(k, org->units[i].id);
-		pk_str(k, org->units[i].name);
-		pk_str(k, org->units[i].type);
-		pk_word(k, org->units[i].parent);
-		pk_word(k, (size_t)org->units[i].key);
+		const cl_unit *u = &org->units[i];
+		pk_ptr(k, &units[i].id, u->id);
+		pk_ptr(k, &units[i].name, u->name);
+		pk_ptr(k, &units[i].type, u->type);
+		units[i].parent = u->parent;
+		units[i].key = u->key;
 	}
 }
 
 static void pack_people(pk *k, const cl_people *people)
 {
-	const cl_person *p;
-	size_t i, j;
+	cl_person *out = pk_array(k, B_PEOPLE);
+	cl_role *roles = pk_array(k, B_ROLES);
+	cl_talent *talents = pk_array(k, B_TALENTS);
+	uintptr_t roles_at = k->block_at + k->pl->at[B_ROLES];
+	uintptr_t talents_at = k->block_at + k->pl->at[B_TALENTS];
+	size_t i, j, r = 0, t = 0;
 
 	for (i = 0; i < people->npeople; i++) {
-		p = &people->people[i];
-		pk_str(k, p->id);
-		pk_str(k, p->name);
-		pk_word(k, p->nroles);
-		pk_word(k, p->talent != NULL);
-	}
-	for (i = 0; i < people->npeople; i++) {
-		p = &people->people[i];
-		for (j = 0; j < p->nroles; j++) {
-			pk_str(k, p->roles[j].role);
-			pk_word(k, p->roles[j].unit);
+		const cl_person *p = &people->people[i];
+		pk_ptr(k, &out[i].id, p->id);
+		pk_ptr(k, &out[i].name, p->name);
+		out[i].nroles = p->nroles;
+		set_ptr(&out[i].roles, p->nroles ? roles_at + r * sizeof(cl_role) : 0);
+		for (j = 0; j < p->nroles; j++, r++) {
+			pk_ptr(k, &roles[r].role, p->roles[j].role);
+			roles[r].unit = p->roles[j].unit;
 		}
-	}
-	for (i = 0; i < people->npeople; i++) {
-		const cl_talent *t = people->people[i].talent;
-		if (!t)
-			continue;
-		pk_word(k, t->serves);
-		pk_word(k, t->dispatched_by);
-		pk_word(k, (size_t)t->mode);
-		pk_word(k, (size_t)t->first_secretary);
-		pk_i64(k, t->from);
-		pk_i64(k, t->to);
-		pk_str(k, t->note);
+		set_ptr(&out[i].talent, p->talent ? talents_at + t * sizeof(cl_talent) : 0);
+		if (p->talent) {
+			const cl_talent *s = p->talent;
+			cl_talent *d = &talents[t++];
+			d->serves = s->serves;
+			d->dispatched_by = s->dispatched_by;
+			d->mode = s->mode;
+			d->first_secretary = s->first_secretary;
+			d->from = s->from;
+			d->to = s->to;
+			pk_ptr(k, &d->note, s->note);
+		}
 	}
 }
 
 static void pack_needs(pk *k, const cl_needs *needs)
 {
+	char **cats = pk_array(k, B_CATS);
+	cl_need *out = pk_array(k, B_NEEDS);
 	size_t i;
 
 	if (!needs)
 		return;
 	for (i = 0; i < needs->ncategories; i++)
-		pk_str(k, needs->categories[i]);
+		pk_ptr(k, &cats[i], needs->categories[i]);
 	for (i = 0; i < needs->nneeds; i++) {
-		pk_str(k, needs->needs[i].id);
-		pk_word(k, needs->needs[i].unit);
-		pk_str(k, needs->needs[i].category);
-		pk_str(k, needs->needs[i].title);
+		const cl_need *nd = &needs->needs[i];
+		pk_ptr(k, &out[i].id, nd->id);
+		out[i].unit = nd->unit;
+		pk_ptr(k, &out[i].category, nd->category);
+		pk_ptr(k, &out[i].title, nd->title);
 	}
 }
 
@@ -342,7 +495,7 @@ static size_t pack_talents(const cl_people *people)
 }
 
 static void pack_head(uint32_t h[H_COUNT], const cl_config *cfg, size_t wfwords,
-		      uint32_t key)
+		      uint32_t key, uintptr_t base)
 {
 	const cl_needs *needs = cfg->needs;
 
@@ -361,32 +514,44 @@ static void pack_head(uint32_t h[H_COUNT], const cl_config *cfg, size_t wfwords,
 	h[H_UNITCAP] = (uint32_t)cfg->org->byid.cap;
 	h[H_PERSONCAP] = (uint32_t)cfg->people->byid.cap;
 	h[H_NEEDCAP] = needs ? (uint32_t)needs->byid.cap : 0;
+	h[H_LAYOUT] = cache_layout();
+	h[H_BASELO] = (uint32_t)base;
+	h[H_BASEHI] = (uint32_t)((uint64_t)base >> 32);
 }
 
 void cl_config_pack(cl_buf *out, const cl_config *cfg, const char *key)
 {
+	static const char zeros[CACHE_ALIGN];
 	const cl_people *people = cfg->people;
-	pk k = { CL_BUF_INIT, CL_BUF_INIT, NULL, 0, 0 };
-	uint32_t h[H_COUNT], keyoff;
-	size_t start = out->size, wfwords, total;
+	pk k = { CL_BUF_INIT, CL_BUF_INIT, NULL, 0, 0, NULL, NULL, 0, 0 };
+	plan pl;
+	uint32_t keyoff;
+	uintptr_t base = cl_config_cache_base(key);
+	size_t start = out->size;
 
 	assert(people->nunits == cfg->org->nunits);
+	memset(&pl, 0, sizeof(pl));
 	keyoff = pk_intern(&k, key);
 	pack_workflow(&k, cfg->workflow);
-	wfwords = k.recs.size / 4;
+	pack_head(pl.h, cfg, k.recs.size / 4, keyoff, base);
+	if (plan_block(&pl) < 0)
+		abort(); /* a block beyond the address space: no such config */
+	plan_sections(&pl);
+	k.block = cl_xcalloc(1, pl.size ? pl.size : 1);
+	k.pl = &pl;
+	k.block_at = base + (uintptr_t)pl.off[S_BLOCK];
+	k.pool_at = base + (uintptr_t)pl.off[S_POOL];
 	pack_org(&k, cfg->org);
 	pack_people(&k, people);
 	pack_needs(&k, cfg->needs);
-	pack_head(h, cfg, wfwords, keyoff);
-	total = CACHE_HEAD + k.recs.size + 4 * ((size_t)h[H_UNITCAP] + h[H_PERSONCAP] +
-		h[H_NEEDCAP] + people->nunits + 1 + 2 * people->nheld) + k.pool.size;
-	assert(total < CACHE_NONE);
-	h[H_LEN] = (uint32_t)total;
-	h[H_POOL] = (uint32_t)k.pool.size;
+	pl.h[H_POOL] = (uint32_t)k.pool.size;
+	plan_sections(&pl);
+	assert(pl.off[S_END] < CACHE_NONE);
+	pl.h[H_LEN] = (uint32_t)pl.off[S_END];
 
 	cl_buf_put(out, CACHE_MAGIC, CACHE_MAGIC_LEN);
 	cl_buf_put(out, "\0\0\0\0\0\0\0\0", 8); /* the checksum, below */
-	cl_buf_put(out, h, sizeof(h));
+	cl_buf_put(out, pl.h, sizeof(pl.h));
 	cl_buf_put(out, k.recs.ptr, k.recs.size);
 	put_map(out, &cfg->org->byid);
 	put_map(out, &people->byid);
@@ -394,12 +559,15 @@ void cl_config_pack(cl_buf *out, const cl_config *cfg, const char *key)
 	cl_buf_put(out, people->unit_start, (people->nunits + 1) * sizeof(uint32_t));
 	cl_buf_put(out, people->at_unit, people->nheld * sizeof(uint32_t));
 	cl_buf_put(out, people->at_role, people->nheld * sizeof(uint32_t));
+	cl_buf_put(out, zeros, (size_t)pl.off[S_BLOCK] - (out->size - start));
+	cl_buf_put(out, k.block, pl.size);
 	cl_buf_put(out, k.pool.ptr, k.pool.size);
-	assert(out->size - start == total);
-	cl_config_cache_reseal(out->ptr + start, total);
+	assert(out->size - start == pl.off[S_END]);
+	cl_config_cache_reseal(out->ptr + start, (size_t)pl.off[S_END]);
 	cl_buf_release(&k.recs);
 	cl_buf_release(&k.pool);
 	free(k.seen);
+	free(k.block);
 }
 
 void cl_config_cache_reseal(char *image, size_t len)
@@ -414,89 +582,13 @@ void cl_config_cache_reseal(char *image, size_t len)
 
 /* ---- reading ---- */
 
-/* The arrays of the block an unpacked config lives in, in block order. */
-enum bulk {
-	B_UNITS, B_TYPES, B_PEOPLE, B_ROLES, B_TALENTS, B_CATS, B_NEEDS,
-	B_KEPT, B_END
-};
-
-/* Where everything is: worked out from the header alone, then checked. */
-typedef struct plan {
-	uint32_t h[H_COUNT];     /* the header words */
-	int in_place;            /* the kept sections stay in the image */
-	uint64_t off[S_END + 1]; /* image offset of each section, then the end */
-	size_t at[B_END];        /* block offset of each array */
-	size_t size;             /* bytes in the block */
-} plan;
-
-static void plan_head(plan *pl, const unsigned char *img)
-{
-	int i;
-
-	for (i = 0; i < H_COUNT; i++)
-		pl->h[i] = rd32(img + CACHE_MAGIC_LEN + 8 + 4 * i);
-}
-
-/* Section offsets from the counts; 0 when they add up to len exactly.
- * 64-bit sums of 32-bit counts times small constants cannot overflow. */
-static int plan_image(plan *pl, size_t len)
-{
-	const uint32_t *h = pl->h;
-	uint64_t words[S_POOL];
-	int s;
-
-	words[S_WF] = h[H_WFWORDS];
-	words[S_TYPES] = h[H_NTYPES];
-	words[S_UNITS] = (uint64_t)h[H_NUNITS] * UNIT_W;
-	words[S_PEOPLE] = (uint64_t)h[H_NPEOPLE] * PERSON_W;
-	words[S_ROLES] = (uint64_t)h[H_NHELD] * ROLE_W;
-	words[S_TALENTS] = (uint64_t)h[H_NTALENTS] * TALENT_W;
-	words[S_CATS] = h[H_NCATS];
-	words[S_NEEDS] = (uint64_t)h[H_NNEEDS] * NEED_W;
-	words[S_UNITMAP] = h[H_UNITCAP];
-	words[S_PERSONMAP] = h[H_PERSONCAP];
-	words[S_NEEDMAP] = h[H_NEEDCAP];
-	words[S_UNITSTART] = (uint64_t)h[H_NUNITS] + 1;
-	words[S_ATUNIT] = h[H_NHELD];
-	words[S_ATROLE] = h[H_NHELD];
-	pl->off[S_WF] = CACHE_HEAD;
-	for (s = S_WF; s < S_POOL; s++)
-		pl->off[s + 1] = pl->off[s] + 4 * words[s];
-	pl->off[S_END] = pl->off[S_POOL] + h[H_POOL];
-	return pl->off[S_END] == len && h[H_POOL] > 0 ? 0 : -1;
-}
-
-/* Block offsets; 0 unless the block would not fit a size_t. */
-static int plan_block(plan *pl)
-{
-	const uint32_t *h = pl->h;
-	uint64_t size[B_END], at = 0;
-	int b;
-
-	size[B_UNITS] = (uint64_t)h[H_NUNITS] * sizeof(cl_unit);
-	size[B_TYPES] = (uint64_t)h[H_NTYPES] * sizeof(char *);
-	size[B_PEOPLE] = (uint64_t)h[H_NPEOPLE] * sizeof(cl_person);
-	size[B_ROLES] = (uint64_t)h[H_NHELD] * sizeof(cl_role);
-	size[B_TALENTS] = (uint64_t)h[H_NTALENTS] * sizeof(cl_talent);
-	size[B_CATS] = (uint64_t)h[H_NCATS] * sizeof(char *);
-	size[B_NEEDS] = (uint64_t)h[H_NNEEDS] * sizeof(cl_need);
-	size[B_KEPT] = pl->in_place ? 0 : pl->off[S_END] - pl->off[S_UNITMAP];
-	for (b = 0; b < B_END; b++) {
-		at = (at + CACHE_ALIGN - 1) / CACHE_ALIGN * CACHE_ALIGN;
-		pl->at[b] = (size_t)at;
-		at += size[b];
-	}
-	pl->size = (size_t)at;
-	return (uint64_t)pl->size == at ? 0 : -1;
-}
-
 /*
- * The block.  Loading a province touches some 4 MB of fresh memory here,
+ * The block.  Relocating a province's touches some 3 MB of fresh memory,
  * and where page faults are dear (measured on a small VM: some 4 us per
- * 4 KiB page, most of the load time) a block of 2 MiB or more is aligned
- * and advised to use transparent huge pages, one fault per 2 MiB.  It is
- * advice: the kernel may ignore it, and the block is malloc'd either way,
- * so free() releases it.
+ * 4 KiB page) a block of 2 MiB or more is aligned and advised to use
+ * transparent huge pages, one fault per 2 MiB.  It is advice: the kernel
+ * may ignore it, and the block is malloc'd either way, so free()
+ * releases it.
  */
 #define CACHE_HUGE ((size_t)2 << 20)
 
@@ -510,31 +602,29 @@ static void *cache_block(size_t size)
 		return p;
 	}
 #endif
-	return cl_xmalloc(size);
+	return cl_xmalloc(size ? size : 1);
 }
 
-/* The loader's view: a cursor over record words, and the block. */
+/* The loader's view of one image. */
 typedef struct ld {
-	const unsigned char *p; /* next record word, in the caller's image */
-	size_t left;            /* record words left */
-	char *block;            /* the config's block */
-	char *kept;             /* the kept sections: in the block, or in
-				 * the caller's image (cl_config_unpack_in_place) */
+	const unsigned char *p; /* next workflow word */
+	size_t left;            /* workflow words left */
 	const plan *pl;         /* where things are */
-	char *pool;             /* the string pool, among the kept sections */
-	size_t npool;           /* bytes in pool; pool[npool - 1] is NUL */
-	int bad;                /* set on any inconsistency; reads then give 0 */
+	const char *img;        /* the image, where it lies (4-aligned) */
+	char *pool;             /* its string pool; pool[npool - 1] is NUL */
+	size_t npool;           /* bytes in pool */
+	const char *src;        /* the block as stored */
+	char *dst;              /* the block used: src itself, or relocated */
+	int write;              /* dst is a fresh block to fill (relocating) */
+	uintptr_t pool_at;      /* where the stored pointers take the pool */
+	uintptr_t block_at;     /* ... and the block */
+	int bad;                /* set on any inconsistency */
 } ld;
 
-static void *ld_array(const ld *l, enum bulk b)
+/* A section, 4-aligned as in the image: read only, where it lies. */
+static void *ld_sect(const ld *l, enum sect s)
 {
-	return l->block + l->pl->at[b];
-}
-
-/* A kept section, 4-aligned as in the image: read only, wherever it is. */
-static void *ld_kept(const ld *l, enum sect s)
-{
-	return l->kept + (l->pl->off[s] - l->pl->off[S_UNITMAP]);
+	return (char *)l->img + l->pl->off[s];
 }
 
 static uint32_t ld_word(ld *l)
@@ -676,12 +766,85 @@ static cl_workflow *unpack_workflow(ld *l)
 	return wf;
 }
 
+
+/* A stored string pointer as one into the pool where it lies: NULL only
+ * for NULL with none_ok. */
+static char *ld_str(ld *l, const void *field, int none_ok)
+{
+	uintptr_t v = get_ptr(field), off = v - l->pool_at;
+
+	if (!v && none_ok)
+		return NULL;
+	if (v < l->pool_at || off >= l->npool) {
+		l->bad = 1;
+		return NULL;
+	}
+	return l->pool + off;
+}
+
+/* A stored pointer to element i of block array b (of elements of size
+ * bytes), the only place it may point; NULL when it must be NULL. */
+static void *ld_elem(ld *l, const void *field, enum bulk b, size_t size, size_t i,
+		     int null)
+{
+	uintptr_t v = get_ptr(field);
+	size_t at = l->pl->at[b] + i * size;
+
+	if (null ? v != 0 : v != l->block_at + at) {
+		l->bad = 1;
+		return NULL;
+	}
+	return null ? NULL : l->dst + at;
+}
+
+/* A stored index below limit (or, with none_ok, CL_NONE). */
+static size_t ld_below(ld *l, size_t v, size_t limit, int none_ok)
+{
+	if ((none_ok && v == CL_NONE) || v < limit)
+		return v;
+	l->bad = 1;
+	return 0;
+}
+
+/* A stored int or enum in [0, limit). */
+static int ld_small(ld *l, long v, long limit)
+{
+	if (v >= 0 && v < limit)
+		return (int)v;
+	l->bad = 1;
+	return 0;
+}
+
+static void *ld_src(const ld *l, enum bulk b)
+{
+	return (char *)l->src + l->pl->at[b];
+}
+
+static void *ld_dst(const ld *l, enum bulk b)
+{
+	return l->dst + l->pl->at[b];
+}
+
+/* n string pointers of array b (types, categories). */
+static char **ld_strs(ld *l, enum bulk b, size_t n)
+{
+	char **src = ld_src(l, b), **dst = ld_dst(l, b);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *s = ld_str(l, &src[i], 0);
+		if (l->write)
+			dst[i] = s;
+	}
+	return dst;
+}
+
 /* Takes a map as stored.  Its slots need not be where hashing would put
  * them (get compares keys), but they must name entries, and one must be
  * empty, or a lookup of a missing key would probe forever. */
 static void ld_map(ld *l, cl_strmap *m, enum sect s, size_t cap, size_t n)
 {
-	uint32_t *slots = ld_kept(l, s);
+	uint32_t *slots = ld_sect(l, s);
 	size_t i, used = 0;
 
 	if (cap ? n >= cap : n != 0) {
@@ -705,69 +868,106 @@ static cl_org *fill_org(ld *l)
 {
 	const uint32_t *h = l->pl->h;
 	cl_org *org = cl_xcalloc(1, sizeof(*org));
+	const cl_unit *src = ld_src(l, B_UNITS);
+	cl_unit *dst = ld_dst(l, B_UNITS);
 	size_t i, n = h[H_NUNITS];
 
 	org->in_image = 1;
-	org->types = ld_array(l, B_TYPES);
 	org->ntypes = h[H_NTYPES];
-	for (i = 0; i < org->ntypes; i++)
-		org->types[i] = ld_ref(l, 0);
-	org->units = ld_array(l, B_UNITS);
+	org->types = ld_strs(l, B_TYPES, org->ntypes);
+	org->units = dst;
 	org->nunits = n;
-	for (i = 0; i < n; i++) {
-		cl_unit *u = &org->units[i];
-		u->id = ld_ref(l, 0);
-		u->name = ld_ref(l, 0);
-		u->type = ld_ref(l, 0);
-		u->parent = ld_index(l, n, 1);
-		u->key = (int)ld_index(l, 2, 0);
+	for (i = 0; i < n && !l->bad; i++) {
+		const cl_unit *s = &src[i];
+		char *id = ld_str(l, &s->id, 0), *name = ld_str(l, &s->name, 0),
+		     *type = ld_str(l, &s->type, 0);
+		size_t parent = ld_below(l, s->parent, n, 1);
+		int key = ld_small(l, s->key, 2);
+		if (l->write) {
+			dst[i].id = id;
+			dst[i].name = name;
+			dst[i].type = type;
+			dst[i].parent = parent;
+			dst[i].key = key;
+		}
 	}
 	cl_strmap_init(&org->byid, org->units, offsetof(cl_unit, id), sizeof(cl_unit));
 	ld_map(l, &org->byid, S_UNITMAP, h[H_UNITCAP], n);
 	return org;
 }
 
-/* The people records: each person's roles are the next nroles of the
- * roles section, and a talent the next of the talents section. */
+/* The people: each person's roles are the next nroles of the roles
+ * array, and a talent the next of the talents array. */
 static void fill_persons(ld *l, cl_people *people)
 {
 	const uint32_t *h = l->pl->h;
-	cl_role *roles = ld_array(l, B_ROLES);
-	cl_talent *talents = ld_array(l, B_TALENTS);
+	const cl_person *src = ld_src(l, B_PEOPLE);
+	cl_person *dst = ld_dst(l, B_PEOPLE);
 	size_t i, r = 0, t = 0;
 
-	for (i = 0; i < people->npeople; i++) {
-		cl_person *p = &people->people[i];
-		p->id = ld_ref(l, 0);
-		p->name = ld_ref(l, 0);
-		p->nroles = ld_index(l, h[H_NHELD] - r + 1, 0);
-		p->roles = p->nroles ? &roles[r] : NULL;
-		r += p->nroles;
-		p->talent = NULL;
-		if (ld_index(l, 2, 0)) {
-			if (t < h[H_NTALENTS])
-				p->talent = &talents[t];
+	for (i = 0; i < people->npeople && !l->bad; i++) {
+		const cl_person *s = &src[i];
+		char *id = ld_str(l, &s->id, 0), *name = ld_str(l, &s->name, 0);
+		size_t nroles = ld_below(l, s->nroles, h[H_NHELD] - r + 1, 0);
+		cl_role *roles = ld_elem(l, &s->roles, B_ROLES, sizeof(cl_role), r, !nroles);
+		cl_talent *talent = NULL;
+		if (get_ptr(&s->talent)) {
+			talent = t < h[H_NTALENTS] ?
+				 ld_elem(l, &s->talent, B_TALENTS, sizeof(cl_talent), t, 0) :
+				 NULL;
 			t++;
+		}
+		r += nroles;
+		if (l->write) {
+			dst[i].id = id;
+			dst[i].name = name;
+			dst[i].roles = roles;
+			dst[i].nroles = nroles;
+			dst[i].talent = talent;
 		}
 	}
 	if (r != h[H_NHELD] || t != h[H_NTALENTS])
 		l->bad = 1;
 }
 
-static void fill_talents(ld *l, size_t nunits)
+static void fill_roles(ld *l, size_t nunits)
 {
-	cl_talent *talents = ld_array(l, B_TALENTS);
+	const cl_role *src = ld_src(l, B_ROLES);
+	cl_role *dst = ld_dst(l, B_ROLES);
 	size_t i;
 
-	for (i = 0; i < l->pl->h[H_NTALENTS]; i++) {
-		cl_talent *t = &talents[i];
-		t->serves = ld_index(l, nunits, 0);
-		t->dispatched_by = ld_index(l, nunits, 0);
-		t->mode = (cl_mode)ld_index(l, 3, 0);
-		t->first_secretary = (int)ld_index(l, 2, 0);
-		t->from = ld_i64(l);
-		t->to = ld_i64(l);
-		t->note = ld_ref(l, 1);
+	for (i = 0; i < l->pl->h[H_NHELD] && !l->bad; i++) {
+		char *role = ld_str(l, &src[i].role, 0);
+		size_t unit = ld_below(l, src[i].unit, nunits, 0);
+		if (l->write) {
+			dst[i].role = role;
+			dst[i].unit = unit;
+		}
+	}
+}
+
+static void fill_talents(ld *l, size_t nunits)
+{
+	const cl_talent *src = ld_src(l, B_TALENTS);
+	cl_talent *dst = ld_dst(l, B_TALENTS);
+	size_t i;
+
+	for (i = 0; i < l->pl->h[H_NTALENTS] && !l->bad; i++) {
+		const cl_talent *s = &src[i];
+		size_t serves = ld_below(l, s->serves, nunits, 0);
+		size_t by = ld_below(l, s->dispatched_by, nunits, 0);
+		int mode = ld_small(l, (long)s->mode, 3);
+		int first = ld_small(l, s->first_secretary, 2);
+		char *note = ld_str(l, &s->note, 1);
+		if (l->write) {
+			dst[i].serves = serves;
+			dst[i].dispatched_by = by;
+			dst[i].mode = (cl_mode)mode;
+			dst[i].first_secretary = first;
+			dst[i].from = s->from;
+			dst[i].to = s->to;
+			dst[i].note = note;
+		}
 	}
 }
 
@@ -775,9 +975,9 @@ static void fill_talents(ld *l, size_t nunits)
  * holder listed at unit u really holds that role at u. */
 static void ld_role_index(ld *l, cl_people *people)
 {
-	const uint32_t *start = ld_kept(l, S_UNITSTART);
-	const uint32_t *at_unit = ld_kept(l, S_ATUNIT);
-	const uint32_t *at_role = ld_kept(l, S_ATROLE);
+	const uint32_t *start = ld_sect(l, S_UNITSTART);
+	const uint32_t *at_unit = ld_sect(l, S_ATUNIT);
+	const uint32_t *at_role = ld_sect(l, S_ATROLE);
 	size_t u, k;
 
 	if (l->bad || start[0] != 0 || start[people->nunits] != people->nheld) {
@@ -799,28 +999,23 @@ static void ld_role_index(ld *l, cl_people *people)
 			}
 		}
 	}
-	people->unit_start = ld_kept(l, S_UNITSTART);
-	people->at_unit = ld_kept(l, S_ATUNIT);
-	people->at_role = ld_kept(l, S_ATROLE);
+	people->unit_start = ld_sect(l, S_UNITSTART);
+	people->at_unit = ld_sect(l, S_ATUNIT);
+	people->at_role = ld_sect(l, S_ATROLE);
 }
 
 static cl_people *fill_people(ld *l, size_t nunits)
 {
 	const uint32_t *h = l->pl->h;
 	cl_people *people = cl_xcalloc(1, sizeof(*people));
-	cl_role *roles = ld_array(l, B_ROLES);
-	size_t i;
 
 	people->in_image = 1;
-	people->people = ld_array(l, B_PEOPLE);
+	people->people = ld_dst(l, B_PEOPLE);
 	people->npeople = h[H_NPEOPLE];
 	people->nheld = h[H_NHELD];
 	people->nunits = nunits;
 	fill_persons(l, people);
-	for (i = 0; i < people->nheld; i++) {
-		roles[i].role = ld_ref(l, 0);
-		roles[i].unit = ld_index(l, nunits, 0);
-	}
+	fill_roles(l, nunits);
 	fill_talents(l, nunits);
 	cl_strmap_init(&people->byid, people->people, offsetof(cl_person, id),
 		       sizeof(cl_person));
@@ -832,6 +1027,8 @@ static cl_people *fill_people(ld *l, size_t nunits)
 static cl_needs *fill_needs(ld *l, size_t nunits)
 {
 	const uint32_t *h = l->pl->h;
+	const cl_need *src = ld_src(l, B_NEEDS);
+	cl_need *dst = ld_dst(l, B_NEEDS);
 	cl_needs *needs;
 	size_t i;
 
@@ -842,18 +1039,21 @@ static cl_needs *fill_needs(ld *l, size_t nunits)
 	}
 	needs = cl_xcalloc(1, sizeof(*needs));
 	needs->in_image = 1;
-	needs->categories = ld_array(l, B_CATS);
 	needs->ncategories = h[H_NCATS];
-	for (i = 0; i < needs->ncategories; i++)
-		needs->categories[i] = ld_ref(l, 0);
-	needs->needs = ld_array(l, B_NEEDS);
+	needs->categories = ld_strs(l, B_CATS, needs->ncategories);
+	needs->needs = dst;
 	needs->nneeds = h[H_NNEEDS];
-	for (i = 0; i < needs->nneeds; i++) {
-		cl_need *nd = &needs->needs[i];
-		nd->id = ld_ref(l, 0);
-		nd->unit = ld_index(l, nunits, 0);
-		nd->category = ld_ref(l, 0);
-		nd->title = ld_ref(l, 0);
+	for (i = 0; i < needs->nneeds && !l->bad; i++) {
+		const cl_need *s = &src[i];
+		char *id = ld_str(l, &s->id, 0), *cat = ld_str(l, &s->category, 0),
+		     *title = ld_str(l, &s->title, 0);
+		size_t unit = ld_below(l, s->unit, nunits, 0);
+		if (l->write) {
+			dst[i].id = id;
+			dst[i].unit = unit;
+			dst[i].category = cat;
+			dst[i].title = title;
+		}
 	}
 	cl_strmap_init(&needs->byid, needs->needs, offsetof(cl_need, id), sizeof(cl_need));
 	ld_map(l, &needs->byid, S_NEEDMAP, h[H_NEEDCAP], needs->nneeds);
@@ -867,10 +1067,12 @@ static int unpack_check(plan *pl, const unsigned char *img, size_t len,
 {
 	const char *pool;
 	uint64_t sum;
+	int i;
 
 	if (len < CACHE_HEAD || memcmp(img, CACHE_MAGIC, CACHE_MAGIC_LEN))
 		return cl_error_set(err, CL_EINVALID, "not a configuration cache");
-	plan_head(pl, img);
+	for (i = 0; i < H_COUNT; i++)
+		pl->h[i] = rd32(img + CACHE_MAGIC_LEN + 8 + 4 * i);
 	if (pl->h[H_BOM] != CACHE_BOM)
 		return cl_error_set(err, CL_EINVALID,
 				    "configuration cache is for another byte order");
@@ -879,7 +1081,15 @@ static int unpack_check(plan *pl, const unsigned char *img, size_t len,
 	memcpy(&sum, img + CACHE_SUM_AT, 8);
 	if (sum != cache_sum(img + CACHE_SUM_AT + 8, len - CACHE_SUM_AT - 8))
 		return cl_error_set(err, CL_EINVALID, "configuration cache checksum mismatch");
-	if (plan_image(pl, len) < 0 || plan_block(pl) < 0)
+	if (pl->h[H_LAYOUT] != cache_layout())
+		return cl_error_set(err, CL_EINVALID,
+				    "configuration cache is for another build");
+	pl->base = (uintptr_t)((uint64_t)pl->h[H_BASEHI] << 32 | pl->h[H_BASELO]);
+	if ((uint64_t)pl->base != ((uint64_t)pl->h[H_BASEHI] << 32 | pl->h[H_BASELO]) ||
+	    pl->base % CACHE_ALIGN || plan_block(pl) < 0)
+		return cl_error_set(err, CL_EINVALID, "configuration cache is corrupt");
+	plan_sections(pl);
+	if (pl->off[S_END] != len || pl->h[H_POOL] == 0)
 		return cl_error_set(err, CL_EINVALID, "configuration cache is corrupt");
 	pool = (const char *)img + pl->off[S_POOL];
 	if (pool[pl->h[H_POOL] - 1] || pl->h[H_KEY] >= pl->h[H_POOL])
@@ -892,43 +1102,50 @@ static int unpack_check(plan *pl, const unsigned char *img, size_t len,
 static int config_unpack(cl_config **out, const char *data, size_t len,
 			 const char *key, int in_place, cl_error *err)
 {
-	const unsigned char *img = (const unsigned char *)data;
 	cl_config *cfg;
 	plan pl;
 	ld l, wl;
+	size_t copy_at;
 	int error;
 
 	*out = NULL;
 	memset(&pl, 0, sizeof(pl));
-	/* the maps and the role index are read as 32-bit words */
-	pl.in_place = in_place && (uintptr_t)data % sizeof(uint32_t) == 0;
-	if ((error = unpack_check(&pl, img, len, key, err)) < 0)
+	if ((error = unpack_check(&pl, (const unsigned char *)data, len, key, err)) < 0)
 		return error;
 	cfg = cl_xcalloc(1, sizeof(*cfg));
-	cfg->image = cache_block(pl.size);
 	memset(&l, 0, sizeof(l));
-	l.block = cfg->image;
 	l.pl = &pl;
-	if (pl.in_place) {
-		/* never written: the strings, maps and role index are only
-		 * read once loaded (maps are borrowed, see ld_map) */
-		l.kept = (char *)img + pl.off[S_UNITMAP];
+	if (in_place && (uintptr_t)data == pl.base) {
+		/* where it means to lie: read as it stands, never written */
+		l.img = data;
+		l.dst = (char *)data + pl.off[S_BLOCK];
+	} else if (in_place && (uintptr_t)data % CACHE_ALIGN == 0) {
+		/* elsewhere: the structs are relocated into a block */
+		l.img = data;
+		l.dst = cfg->image = cache_block(pl.size);
+		l.write = 1;
 	} else {
-		l.kept = l.block + pl.at[B_KEPT];
-		memcpy(l.kept, img + pl.off[S_UNITMAP], len - pl.off[S_UNITMAP]);
+		/* a copy, or bytes not aligned for the structs: the image is
+		 * copied after the block, which is relocated */
+		copy_at = (size_t)align_up(pl.size, CACHE_ALIGN);
+		l.dst = cfg->image = cache_block(copy_at + len);
+		memcpy(l.dst + copy_at, data, len);
+		l.img = l.dst + copy_at;
+		l.write = 1;
 	}
-	l.pool = ld_kept(&l, S_POOL);
+	l.src = l.img + pl.off[S_BLOCK];
+	l.pool = (char *)l.img + pl.off[S_POOL];
 	l.npool = pl.h[H_POOL];
+	l.pool_at = pl.base + (uintptr_t)pl.off[S_POOL];
+	l.block_at = pl.base + (uintptr_t)pl.off[S_BLOCK];
 	wl = l;
-	wl.p = img + pl.off[S_WF];
+	wl.p = (const unsigned char *)l.img + pl.off[S_WF];
 	wl.left = pl.h[H_WFWORDS];
-	l.p = img + pl.off[S_TYPES];
-	l.left = (size_t)(pl.off[S_UNITMAP] - pl.off[S_TYPES]) / 4;
 	cfg->workflow = unpack_workflow(&wl);
 	cfg->org = fill_org(&l);
 	cfg->people = fill_people(&l, cfg->org->nunits);
 	cfg->needs = fill_needs(&l, cfg->org->nunits);
-	if (wl.bad || l.bad || l.left) {
+	if (wl.bad || l.bad) {
 		cl_config_free(cfg);
 		return cl_error_set(err, CL_EINVALID, "configuration cache is corrupt");
 	}

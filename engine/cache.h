@@ -19,6 +19,8 @@
 #include "config.h"
 #include "error.h"
 
+#include <stdint.h>
+
 /* Appends cfg, tagged with key (any string), to out. */
 void cl_config_pack(cl_buf *out, const cl_config *cfg, const char *key);
 
@@ -37,6 +39,12 @@ int cl_config_unpack(cl_config **out, const char *data, size_t len,
  * memory.  data not 4-byte aligned is copied as by cl_config_unpack. */
 int cl_config_unpack_in_place(cl_config **out, const char *data, size_t len,
 			      const char *key, cl_error *err);
+
+/* The address a config packed with key means to lie at: an image mapped
+ * there (the engine asks for it) is used as it stands, with no copy and
+ * nothing written; anywhere else its structs are relocated into fresh
+ * memory.  0 where no such address is usable (32-bit). */
+uintptr_t cl_config_cache_base(const char *key);
 
 /* Recomputes the checksum of a packed image (len bytes, as packed) after
  * it was edited in place.  For tests: they check that the reader's own

@@ -186,12 +186,35 @@ static void engine_map_free(void *p)
 }
 
 /*
+ * Maps the cache file read-only at the address its image means to lie at
+ * (cl_config_cache_base), where its structs are used as they stand; if
+ * that range is taken (or the kernel knows no MAP_FIXED_NOREPLACE and
+ * puts it elsewhere), anywhere: the config then relocates its structs.
+ */
+static void *engine_cache_map(int fd, size_t len, const char *key)
+{
+	void *map = MAP_FAILED;
+#ifdef MAP_FIXED_NOREPLACE
+	uintptr_t base = cl_config_cache_base(key);
+
+	if (base)
+		map = mmap((void *)base, len, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
+			   fd, 0);
+#else
+	(void)key;
+#endif
+	if (map == MAP_FAILED)
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	return map;
+}
+
+/*
  * The compiled configuration from HOME/cache, when a good one is there.
  * The file is mapped, not read, and the config keeps the mapping: its
- * strings, id maps and role index are used where they lie in the file
- * (cl_config_unpack_in_place), page-cache pages shared by every process,
- * where reading or copying cost a few ms of fresh pages at province
- * size.  Safe because a cache file is only ever replaced by a rename
+ * structs, strings, id maps and role index are used where they lie in the
+ * file (cl_config_unpack_in_place), page-cache pages shared by every
+ * process, where reading, copying or filling structs cost a few ms of
+ * fresh pages at province size.  Safe because a cache file is only ever replaced by a rename
  * (engine_cache_store), never rewritten in place, so the mapped file can
  * neither shrink nor change under us.  HOME/cache is chainlog's alone:
  * truncating a file there by hand while a command or `chainlog serve`
@@ -211,7 +234,7 @@ static int engine_cache_load(cl_config **cfg, const char *path, const char *key)
 		close(fd);
 		return CL_EINVALID;
 	}
-	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	map = engine_cache_map(fd, (size_t)sb.st_size, key);
 	close(fd);
 	if (map == MAP_FAILED)
 		return CL_ESTORE;

@@ -304,6 +304,53 @@ static void test_cache__unpacked_in_place_reads_the_callers_bytes(void **state)
 	cl_config_free(cfg);
 }
 
+/* Mapped at the address it means to lie at, an image is used as it
+ * stands: no block, the structs and their strings read where they lie,
+ * nothing written (the mapping is read-only), and its pointers still
+ * checked: one moved out of the pool, resealed, is refused there too. */
+static void test_cache__at_its_base_the_image_is_used_as_it_stands(void **state)
+{
+	cl_config *cfg = load_sample(), *back = NULL;
+	cl_buf a = CL_BUF_INIT;
+	cl_error err = CL_ERROR_INIT;
+	uintptr_t base = cl_config_cache_base("k1"), v;
+	const cl_person *p;
+	char *img;
+
+	(void)state;
+	cl_config_pack(&a, cfg, "k1");
+	assert_true(base != 0);
+	img = mmap((void *)base, a.size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	assert_true(img == (char *)base);
+	memcpy(img, a.ptr, a.size);
+	assert_int_equal(mprotect(img, a.size, PROT_READ), 0);
+	assert_int_equal(cl_config_unpack_in_place(&back, img, a.size, "k1", &err), 0);
+	assert_null(back->image);
+	p = cl_people_find(back->people, "t001");
+	assert_non_null(p);
+	assert_true(within(p, img, a.size));
+	assert_true(within(p->id, img, a.size));
+	assert_true(within(back->org->units, img, a.size));
+	assert_true(p->talent && within(p->talent, img, a.size));
+	assert_same_config(cfg, back);
+	assert_same_reviewers(cfg, back);
+	cl_config_free(back);
+
+	/* a person's id pointer moved just past the pool's end */
+	assert_int_equal(mprotect(img, a.size, PROT_READ | PROT_WRITE), 0);
+	v = base + a.size;
+	memcpy((char *)&p->id, &v, sizeof(v));
+	cl_config_cache_reseal(img, a.size);
+	assert_int_equal(mprotect(img, a.size, PROT_READ), 0);
+	assert_int_equal(cl_config_unpack_in_place(&back, img, a.size, "k1", &err), CL_EINVALID);
+	assert_string_equal(err.msg, "configuration cache is corrupt");
+	assert_null(back);
+	munmap(img, a.size);
+	cl_buf_release(&a);
+	cl_config_free(cfg);
+}
+
 static void test_cache__refuses_other_key_truncation_and_corruption(void **state)
 {
 	cl_config *cfg = load_sample(), *back = NULL;
@@ -478,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_cache__round_trip_at_province_size),
 		cmocka_unit_test(test_cache__unpacked_config_owns_its_bytes),
 		cmocka_unit_test(test_cache__unpacked_in_place_reads_the_callers_bytes),
+		cmocka_unit_test(test_cache__at_its_base_the_image_is_used_as_it_stands),
 		cmocka_unit_test(test_cache__refuses_other_key_truncation_and_corruption),
 		cmocka_unit_test(test_cache__bounds_checks_refuse_what_the_checksum_would),
 	};
