@@ -197,9 +197,10 @@ static void *engine_cache_map(int fd, size_t len, const char *key)
 #ifdef MAP_FIXED_NOREPLACE
 	uintptr_t base = cl_config_cache_base(key);
 
+	/* an address for mmap to use, never dereferenced as such */
 	if (base)
-		map = mmap((void *)base, len, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
-			   fd, 0);
+		map = mmap((void *)base, /* NOLINT(performance-no-int-to-ptr) */
+			   len, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
 #else
 	(void)key;
 #endif
