@@ -92,6 +92,34 @@ int cli_open_read(cl_home **h, const cli_ctx *ctx, cl_error *err)
 	return cl_home_open_read(h, ctx->home, err);
 }
 
+/*
+ * What a one-shot command's home holds is memory, mappings and file
+ * descriptors, which the process's exit releases all at once.  Freeing
+ * them one by one (libgit2's pack maps and descriptors, the index's
+ * connection, the configuration's mapping) cost ~0.4 ms of a ~10 ms
+ * approval (60 pairs side by side at 200k records).  Nothing is left
+ * unwritten by not doing it: the commit and the index's transaction are
+ * durable or committed before the answer is printed, and stdout is
+ * flushed by exit.  The home stays reachable from here to the end, so
+ * that it is not a leak; builds that check for leaks (the tests' debug
+ * builds, sanitizers, valgrind: meson sets CHAINLOG_TEARDOWN) free it, so
+ * that a real leak still shows.  Long-running commands (batch, serve) and
+ * the rare ones free their homes as before.
+ */
+#ifndef CHAINLOG_TEARDOWN
+static cl_home *cli_home_at_exit;
+#endif
+
+void cli_home_done(cl_home *h)
+{
+#ifdef CHAINLOG_TEARDOWN
+	cl_home_free(h);
+#else
+	cl_home_free(cli_home_at_exit); /* one home a process: NULL */
+	cli_home_at_exit = h;
+#endif
+}
+
 void cli_json_print(json_t *v)
 {
 	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
@@ -251,7 +279,7 @@ int cli_run_request(cli_ctx *ctx, cl_request *req, const char *comment, int json
 	fflush(stdout);
 	cl_store_maintain(cl_home_store(h));
 done:
-	cl_home_free(h);
+	cli_home_done(h);
 	free(clean);
 	return status;
 }

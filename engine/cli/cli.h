@@ -55,6 +55,11 @@ int cli_open(cl_home **h, const cli_ctx *ctx, cl_error *err);
  * the tip (see cl_home_open_read), else as cli_open. */
 int cli_open_read(cl_home **h, const cli_ctx *ctx, cl_error *err);
 
+/* Ends a one-shot command's use of its home (h may be NULL): in builds
+ * that check for leaks (CHAINLOG_TEARDOWN), frees it; in others, leaves
+ * it to the process's exit (see cli.c). */
+void cli_home_done(cl_home *h);
+
 /* Prints a JSON value and a newline to stdout, and releases it. */
 void cli_json_print(json_t *v);
 json_t *cli_json_str(const char *s); /* null for NULL */

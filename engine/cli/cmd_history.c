@@ -91,6 +91,6 @@ int cmd_history(cli_ctx *ctx)
 done:
 	json_decref(c.out);
 	cl_index_record_release(&row);
-	cl_home_free(c.h);
+	cli_home_done(c.h);
 	return status;
 }

@@ -128,7 +128,7 @@ int cli_list_run(cli_ctx *ctx, const cl_index_filter *filter, int json, int queu
 	}
 done:
 	json_decref(c.out);
-	cl_home_free(h);
+	cli_home_done(h);
 	return status;
 }
 

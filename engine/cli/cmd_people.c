@@ -86,6 +86,6 @@ int cmd_people(cli_ctx *ctx)
 		cli_json_print(people_json(cfg));
 	else
 		people_text(cfg);
-	cl_home_free(h);
+	cli_home_done(h);
 	return status;
 }

@@ -148,6 +148,6 @@ done:
 	free(ids);
 	cl_index_record_release(&row);
 	cl_record_free(r);
-	cl_home_free(h);
+	cli_home_done(h);
 	return status;
 }
