@@ -10,8 +10,8 @@
  *
  * Loading is meant to cost next to nothing even for a province: the
  * image holds the structs, the strings, the id hash maps and the role
- * index ready to
- * use (cache.c describes the layout and what the reader checks).
+ * index ready to use (cache.c describes the layout and what the reader
+ * checks).
  */
 #ifndef CL_CACHE_H
 #define CL_CACHE_H
