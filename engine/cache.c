@@ -879,17 +879,12 @@ static cl_org *fill_org(ld *l)
 	org->nunits = n;
 	for (i = 0; i < n && !l->bad; i++) {
 		const cl_unit *s = &src[i];
-		char *id = ld_str(l, &s->id, 0), *name = ld_str(l, &s->name, 0),
-		     *type = ld_str(l, &s->type, 0);
-		size_t parent = ld_below(l, s->parent, n, 1);
-		int key = ld_small(l, s->key, 2);
-		if (l->write) {
-			dst[i].id = id;
-			dst[i].name = name;
-			dst[i].type = type;
-			dst[i].parent = parent;
-			dst[i].key = key;
-		}
+		cl_unit u = { .id = ld_str(l, &s->id, 0), .name = ld_str(l, &s->name, 0),
+			      .type = ld_str(l, &s->type, 0),
+			      .parent = ld_below(l, s->parent, n, 1),
+			      .key = ld_small(l, s->key, 2) };
+		if (l->write)
+			dst[i] = u;
 	}
 	cl_strmap_init(&org->byid, org->units, offsetof(cl_unit, id), sizeof(cl_unit));
 	ld_map(l, &org->byid, S_UNITMAP, h[H_UNITCAP], n);
@@ -907,24 +902,18 @@ static void fill_persons(ld *l, cl_people *people)
 
 	for (i = 0; i < people->npeople && !l->bad; i++) {
 		const cl_person *s = &src[i];
-		char *id = ld_str(l, &s->id, 0), *name = ld_str(l, &s->name, 0);
-		size_t nroles = ld_below(l, s->nroles, h[H_NHELD] - r + 1, 0);
-		cl_role *roles = ld_elem(l, &s->roles, B_ROLES, sizeof(cl_role), r, !nroles);
-		cl_talent *talent = NULL;
+		cl_person p = { .id = ld_str(l, &s->id, 0), .name = ld_str(l, &s->name, 0),
+				.nroles = ld_below(l, s->nroles, h[H_NHELD] - r + 1, 0) };
+		p.roles = ld_elem(l, &s->roles, B_ROLES, sizeof(cl_role), r, !p.nroles);
 		if (get_ptr(&s->talent)) {
-			talent = t < h[H_NTALENTS] ?
-				 ld_elem(l, &s->talent, B_TALENTS, sizeof(cl_talent), t, 0) :
-				 NULL;
+			if (t < h[H_NTALENTS])
+				p.talent = ld_elem(l, &s->talent, B_TALENTS, sizeof(cl_talent),
+						   t, 0);
 			t++;
 		}
-		r += nroles;
-		if (l->write) {
-			dst[i].id = id;
-			dst[i].name = name;
-			dst[i].roles = roles;
-			dst[i].nroles = nroles;
-			dst[i].talent = talent;
-		}
+		r += p.nroles;
+		if (l->write)
+			dst[i] = p;
 	}
 	if (r != h[H_NHELD] || t != h[H_NTALENTS])
 		l->bad = 1;
@@ -937,12 +926,10 @@ static void fill_roles(ld *l, size_t nunits)
 	size_t i;
 
 	for (i = 0; i < l->pl->h[H_NHELD] && !l->bad; i++) {
-		char *role = ld_str(l, &src[i].role, 0);
-		size_t unit = ld_below(l, src[i].unit, nunits, 0);
-		if (l->write) {
-			dst[i].role = role;
-			dst[i].unit = unit;
-		}
+		cl_role r = { .role = ld_str(l, &src[i].role, 0),
+			      .unit = ld_below(l, src[i].unit, nunits, 0) };
+		if (l->write)
+			dst[i] = r;
 	}
 }
 
@@ -954,20 +941,13 @@ static void fill_talents(ld *l, size_t nunits)
 
 	for (i = 0; i < l->pl->h[H_NTALENTS] && !l->bad; i++) {
 		const cl_talent *s = &src[i];
-		size_t serves = ld_below(l, s->serves, nunits, 0);
-		size_t by = ld_below(l, s->dispatched_by, nunits, 0);
-		int mode = ld_small(l, (long)s->mode, 3);
-		int first = ld_small(l, s->first_secretary, 2);
-		char *note = ld_str(l, &s->note, 1);
-		if (l->write) {
-			dst[i].serves = serves;
-			dst[i].dispatched_by = by;
-			dst[i].mode = (cl_mode)mode;
-			dst[i].first_secretary = first;
-			dst[i].from = s->from;
-			dst[i].to = s->to;
-			dst[i].note = note;
-		}
+		cl_talent v = { .serves = ld_below(l, s->serves, nunits, 0),
+				.dispatched_by = ld_below(l, s->dispatched_by, nunits, 0),
+				.mode = (cl_mode)ld_small(l, (long)s->mode, 3),
+				.first_secretary = ld_small(l, s->first_secretary, 2),
+				.from = s->from, .to = s->to, .note = ld_str(l, &s->note, 1) };
+		if (l->write)
+			dst[i] = v;
 	}
 }
 
@@ -1045,15 +1025,11 @@ static cl_needs *fill_needs(ld *l, size_t nunits)
 	needs->nneeds = h[H_NNEEDS];
 	for (i = 0; i < needs->nneeds && !l->bad; i++) {
 		const cl_need *s = &src[i];
-		char *id = ld_str(l, &s->id, 0), *cat = ld_str(l, &s->category, 0),
-		     *title = ld_str(l, &s->title, 0);
-		size_t unit = ld_below(l, s->unit, nunits, 0);
-		if (l->write) {
-			dst[i].id = id;
-			dst[i].unit = unit;
-			dst[i].category = cat;
-			dst[i].title = title;
-		}
+		cl_need v = { .id = ld_str(l, &s->id, 0), .unit = ld_below(l, s->unit, nunits, 0),
+			      .category = ld_str(l, &s->category, 0),
+			      .title = ld_str(l, &s->title, 0) };
+		if (l->write)
+			dst[i] = v;
 	}
 	cl_strmap_init(&needs->byid, needs->needs, offsetof(cl_need, id), sizeof(cl_need));
 	ld_map(l, &needs->byid, S_NEEDMAP, h[H_NEEDCAP], needs->nneeds);
