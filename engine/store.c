@@ -58,6 +58,7 @@
 #include <git2.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/stream.h>
 
 _Static_assert(sizeof(git_oid) == sizeof(cl_oid), "git_oid is not SHA-1 sized");
 
@@ -239,8 +240,41 @@ static int store_check_path(const char *path, cl_error *err)
  * libgit2 was told, for the writes it does not make (packfile.c). */
 static int store_durable = 1;
 
+/*
+ * chainlog opens no network connection: a home's history is local, and
+ * auditors fetch it with stock git.  Every stream libgit2 could open
+ * (sockets for git:// and ssh://, TLS for https://) is looked up in its
+ * registry first, and registered here to one that refuses, so no path of
+ * the library reaches the network; the CLI relies on it to leave
+ * libgit2's TLS stack unset (engine/cli/nonet.c).
+ */
+#define STORE_NO_NETWORK "chainlog makes no network connections"
+
+static int store_no_stream(git_stream **out, const char *host, const char *port)
+{
+	(void)host;
+	(void)port;
+	*out = NULL;
+	git_error_set_str(GIT_ERROR_NET, STORE_NO_NETWORK);
+	return -1;
+}
+
+static int store_no_wrap(git_stream **out, git_stream *in, const char *host)
+{
+	(void)in;
+	(void)host;
+	*out = NULL;
+	git_error_set_str(GIT_ERROR_NET, STORE_NO_NETWORK);
+	return -1;
+}
+
+static git_stream_registration store_no_network = {
+	GIT_STREAM_VERSION, store_no_stream, store_no_wrap
+};
+
 static int store_setup(cl_error *err)
 {
+
 	const char *fsync_env = getenv("CHAINLOG_FSYNC");
 	int durable = !(fsync_env && strcmp(fsync_env, "0") == 0);
 
@@ -269,7 +303,8 @@ static int store_setup(cl_error *err)
 	    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
 			     (size_t)STORE_TREE_CACHE_MAX) < 0 ||
 	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(8 << 20)) < 0 ||
-	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(32 << 20)) < 0) {
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(32 << 20)) < 0 ||
+	    git_stream_register(GIT_STREAM_STANDARD | GIT_STREAM_TLS, &store_no_network) < 0) {
 		store_fail(err, CL_ESTORE, "cannot configure libgit2");
 		git_libgit2_shutdown();
 		return CL_ESTORE;
