@@ -3,8 +3,11 @@
 # when it is missing.  Sourced by demo.sh and test.sh; safe to re-run.
 set -euo pipefail
 
+# libkrb5-dev: the link name of GSSAPI's library, which the chainlog
+# executable links shared when it takes libgit2 from its static archive
+# (engine/cli/meson.build)
 CHAINLOG_PACKAGES=(gcc clang meson ninja-build pkg-config git sqlite3
-	libyaml-dev libsqlite3-dev libgit2-dev libjansson-dev zlib1g-dev libmbedtls-dev libcmocka-dev jq
+	libyaml-dev libsqlite3-dev libgit2-dev libjansson-dev zlib1g-dev libmbedtls-dev libkrb5-dev libcmocka-dev jq
 	valgrind libclang-rt-14-dev openssh-client graphviz cppcheck clang-tidy)
 
 chainlog_deps() {

@@ -651,15 +651,26 @@ test_concurrent() {
 }
 
 # The executable keeps libgit2's network layers from starting up
-# (engine/cli/nonet.c): the dynamic linker binds libgit2's calls to the
-# CA-bundle loader and to libssh2_init() to chainlog's own definitions,
-# which do nothing, and a transition that needs libgit2 still commits.
+# (engine/cli/nonet.c).  Linked to the shared libgit2, the dynamic linker
+# binds libgit2's calls to the CA-bundle loader and to libssh2_init() to
+# chainlog's own definitions; linked to libgit2's archive (meson's
+# static_deps), the linker sent libgit2's references to the TLS set-up and
+# to libssh2_init() to chainlog's __wrap_ stand-ins.  Either way a
+# transition that needs libgit2 still commits.
 test_network_layers_not_started() {
 	init_sample || return
 	LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T/ld" "$CHAINLOG" -C "$HOME_DIR" submit --as t001 \
 		--period 2022H2 --file "$T001_LOG" >"$T/out" 2>"$T/err"
 	assert_eq "submit with the bindings traced: status" "0" "$?"
 	assert_eq "the submission committed" "2" "$(commit_count)"
+	if ldd "$CHAINLOG" | grep -q 'libgit2\.so'; then
+		network_bindings
+	else
+		network_wraps
+	fi
+}
+
+network_bindings() {
 	local bound sym lib
 	for sym in mbedtls_x509_crt_parse_file:libmbedx509.so libssh2_init:libssh2.so; do
 		lib=${sym#*:}
@@ -670,6 +681,40 @@ test_network_layers_not_started() {
 		assert_not_contains "no call to $sym binds to $lib" \
 			"$(printf '%s\n' "$bound" | sed 's/.* to //')" "$lib"
 	done
+}
+
+# The address of symbol $1 in the executable, in decimal.
+sym_addr() {
+	local hex
+	hex=$(nm "$CHAINLOG" | awk -v s="$1" '$3 == s { print $1; exit }')
+	[ -n "$hex" ] && echo $((16#$hex))
+}
+
+network_wraps() {
+	local calls lo size off add wrap real targets=""
+	# libgit2's SSH set-up calls the stand-in, not libssh2's
+	calls=$(objdump -d --no-show-raw-insn --disassemble=git_transport_ssh_global_init \
+		"$CHAINLOG" | grep -o 'call .*<[^>]*libssh2_init[^>]*>')
+	assert_match "libgit2's SSH set-up calls the stand-in" "$calls" "<__wrap_libssh2_init>"
+	assert_not_contains "and not libssh2's own" "$calls" "<libssh2_init>"
+	# git_libgit2_init() runs its set-ups off a table (init_fns): its
+	# entry for the TLS set-up points at the stand-in.  In a position-
+	# independent executable each entry is a relative relocation whose
+	# addend is the function's address.
+	read -r lo size < <(nm -S "$CHAINLOG" | awk '$4 ~ /^init_fns/ { print $1, $2; exit }')
+	assert_match "libgit2's table of set-ups is there" "$lo $size" "^[0-9a-f]+ [0-9a-f]+$"
+	lo=$((16#${lo:-0}))
+	size=$((16#${size:-0}))
+	while read -r off add; do
+		off=$((16#$off))
+		if [ "$off" -ge "$lo" ] && [ "$off" -lt $((lo + size)) ]; then
+			targets="$targets $((16#$add))"
+		fi
+	done < <(readelf -rW "$CHAINLOG" | awk '$3 == "R_X86_64_RELATIVE" { print $1, $4 }')
+	wrap=$(sym_addr __wrap_git_mbedtls_stream_global_init)
+	real=$(sym_addr git_mbedtls_stream_global_init)
+	assert_contains "the table runs the TLS stand-in" "$targets " " ${wrap:-none} "
+	assert_not_contains "and not libgit2's mbed TLS set-up" "$targets " " ${real:-none} "
 }
 
 run_test test_init_sample
