@@ -166,6 +166,11 @@ typedef struct cl_index_filter {
 			      * and due; the other fields are NULL/empty */
 	int lines;           /* non-zero: rows need only id and line; the
 			      * other fields are NULL/empty */
+	int pages;           /* with lines, and no filter but the period: a
+			      * row may carry the lines of several records
+			      * in id order, joined by newlines (id is the
+			      * first's, line_len covers them all), read off
+			      * the index's pages of list lines */
 } cl_index_filter;
 
 /* Records matching f, ordered by id.  A non-zero return from cb stops the

@@ -38,7 +38,7 @@ static int list_row(const cl_index_record *r, void *payload)
 	size_t i;
 
 	c->n++;
-	if (r->line) { /* list's text: the line the index keeps */
+	if (r->line) { /* list's text: the line the index keeps, or a run of them */
 		fwrite(r->line, 1, r->line_len, stdout);
 		putchar('\n');
 		return 0;
@@ -114,6 +114,7 @@ int cli_list_run(cli_ctx *ctx, const cl_index_filter *filter, int json, int queu
 
 	brief.brief = !json; /* text shows id, state, level and a time */
 	brief.lines = !json && !queue; /* list's text: the line each row keeps */
+	brief.pages = brief.lines;     /* in runs, where the filter allows */
 	if (cli_open_read(&h, ctx, &err) < 0 ||
 	    cl_index_query(cl_home_index(h), f, list_row, &c, &err) < 0 ||
 	    (!c.n && list_check_filters(h, f, queue, &err) < 0)) {

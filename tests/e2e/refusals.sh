@@ -521,7 +521,7 @@ test_sql_injection() {
 	cl list --talent "t001' OR '1'='1"
 	assert_eq "list --talent an injection matches nothing" "" "$OUT"
 	assert_unchanged "list --talent an injection"
-	assert_eq "the index still has its tables" "records transitions waiting" \
+	assert_eq "the index still has its tables" "list_pages records transitions waiting" \
 		"$(sql "select name from sqlite_master where type = 'table' and name != 'meta' order by name" | tr '\n' ' ' | sed 's/ $//')"
 
 	local c="x'); DROP TABLE transitions; -- \"; DELETE FROM records; --"

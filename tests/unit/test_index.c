@@ -244,10 +244,10 @@ static void test_index__open_creates_schema_and_empty_head(void **state)
 
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 8);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 9);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE type = 'table' AND name IN ('meta',"
-				 " 'records', 'waiting', 'transitions')"), 4);
+				 " 'records', 'waiting', 'transitions', 'list_pages')"), 5);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM"
 				 " pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 }
@@ -542,6 +542,132 @@ static int collect_lines(const cl_index_record *r, void *payload)
 	assert_int_equal(r->line_len, strlen(r->line));
 	cl_buf_printf(out, "%s|%s\n", r->id, r->line);
 	return 0;
+}
+
+/* Appends a pages row's text and a newline; checks the row's shape. */
+static int collect_pages(const cl_index_record *r, void *payload)
+{
+	cl_buf *out = payload;
+
+	assert_non_null(r->id);
+	assert_null(r->state);
+	assert_int_equal(r->line_len, strlen(r->line));
+	/* a run fits its cell (index.c: INDEX_PAGE_BYTES) */
+	assert_true(r->line_len <= 1900);
+	/* the row's id is its first line's */
+	assert_int_equal(strncmp(r->line, r->id, strlen(r->id)), 0);
+	assert_int_equal(r->line[strlen(r->id)], ' ');
+	cl_buf_put(out, r->line, r->line_len);
+	cl_buf_putc(out, '\n');
+	return 0;
+}
+
+/* The list of f->period (all periods when NULL) read both ways, record by
+ * record and in runs: the same text.  Returns the number of runs. */
+static size_t assert_pages_match(cl_index *ix, const char *period)
+{
+	cl_index_filter f = { .period = period, .lines = 1 };
+	cl_error err = CL_ERROR_INIT;
+	cl_buf lines = CL_BUF_INIT, pages = CL_BUF_INIT;
+	size_t n = 0, i;
+
+	assert_int_equal(cl_index_query(ix, &f, collect_lines, &lines, &err), 0);
+	f.pages = 1;
+	assert_int_equal(cl_index_query(ix, &f, collect_pages, &pages, &err), 0);
+	/* collect_lines wrote "id|line": keep the lines */
+	for (i = 0; i < lines.size; i++) {
+		size_t bar = i;
+
+		while (lines.ptr[bar] != '|')
+			bar++;
+		memmove(lines.ptr + i, lines.ptr + bar + 1, lines.size - bar - 1);
+		lines.size -= bar + 1 - i;
+		while (lines.ptr[i] != '\n')
+			i++;
+	}
+	assert_int_equal(pages.size, lines.size);
+	assert_memory_equal(pages.ptr ? pages.ptr : "", lines.ptr ? lines.ptr : "", lines.size);
+	for (i = 0; i < pages.size; i++)
+		n += pages.ptr[i] == '\n';
+	cl_buf_release(&lines);
+	cl_buf_release(&pages);
+	return n;
+}
+
+/* Puts talents t000..t(n-1) of period in a scrambled order, then again in
+ * another state, in transactions of seven. */
+static void put_scrambled(cl_index *ix, const char *period, unsigned n,
+			  unsigned stride, const char *state)
+{
+	cl_error err = CL_ERROR_INIT;
+	char id[32], talent[16];
+	unsigned i, k;
+
+	for (i = 0; i < n; i++) {
+		if (i % 7 == 0)
+			assert_int_equal(cl_index_begin(ix, &err), 0);
+		k = (i * stride) % n; /* stride prime to n: each once */
+		snprintf(talent, sizeof(talent), "t%03u", k);
+		snprintf(id, sizeof(id), "%s/%s", period, talent);
+		put(ix, rec(id, period, talent, state, NULL));
+		if (i % 7 == 6 || i == n - 1)
+			assert_int_equal(cl_index_commit(ix, C1, &err), 0);
+	}
+}
+
+static void test_index__pages_hold_the_list_in_runs(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	size_t runs;
+
+	/* none yet: no rows */
+	assert_int_equal(assert_pages_match(fx->ix, "2022H2"), 0);
+	/* records come in before, between and after the runs there are:
+	 * each put rebuilds its run, cutting it when it outgrows a cell */
+	put_scrambled(fx->ix, "2022H2", 300, 7, "submitted");
+	put_scrambled(fx->ix, "2023H1", 100, 3, "draft");
+	assert_int_equal(assert_pages_match(fx->ix, "2022H2"), 300);
+	assert_int_equal(assert_pages_match(fx->ix, "2023H1"), 100);
+	assert_int_equal(assert_pages_match(fx->ix, NULL), 400);
+	runs = (size_t)raw_int(fx->path, "SELECT count(*) FROM list_pages");
+	/* 82 bytes a line with its newline: at most 23 lines a run (18
+	 * runs); a run that spills fills the next, so they stay over half
+	 * full on the whole (25 here) */
+	assert_true(runs >= (400 + 22) / 23 && runs <= 2 * ((400 + 22) / 23));
+	/* a put again changes the line in place */
+	put_scrambled(fx->ix, "2022H2", 300, 11, "pending-township");
+	assert_int_equal(assert_pages_match(fx->ix, "2022H2"), 300);
+	assert_int_equal(assert_pages_match(fx->ix, NULL), 400);
+	/* a bulk load's end rebuilds them all, packed */
+	assert_int_equal(cl_index_begin(fx->ix, &err), 0);
+	assert_int_equal(cl_index_bulk_begin(fx->ix, &err), 0);
+	raw_exec(fx->path, "SELECT 1"); /* another connection: no effect */
+	assert_int_equal(cl_index_bulk_history(fx->ix, &err), 0);
+	put(fx->ix, rec("2022H2/t999", "2022H2", "t999", "approved", NULL));
+	assert_int_equal(cl_index_bulk_end(fx->ix, &err), 0);
+	assert_int_equal(cl_index_commit(fx->ix, C2, &err), 0);
+	assert_int_equal(assert_pages_match(fx->ix, "2022H2"), 301);
+	assert_int_equal(assert_pages_match(fx->ix, NULL), 401);
+	assert_true((size_t)raw_int(fx->path, "SELECT count(*) FROM list_pages") <= runs);
+}
+
+/* Pages are asked for with other filters too: rows then come one record
+ * each, as for lines alone. */
+static void test_index__pages_with_other_filters_are_lines(void **state)
+{
+	struct fixture *fx = *state;
+	cl_index_filter f = { .period = "2022H2", .state = "submitted",
+			      .lines = 1, .pages = 1 };
+	cl_error err = CL_ERROR_INIT;
+	cl_buf got = CL_BUF_INIT;
+
+	fill_query_records(fx->ix);
+	assert_int_equal(cl_index_query(fx->ix, &f, collect_lines, &got, &err), 0);
+	assert_string_equal(got.ptr,
+		"2022H2/t001|2022H2/t001              submitted              -            2022-09-04T10:00:00Z\n"
+		"2022H2/t002|2022H2/t002              submitted              -            2022-09-04T10:00:00Z\n");
+	cl_buf_release(&got);
 }
 
 static void test_index__lines_are_kept_with_their_rows(void **state)
@@ -1120,7 +1246,7 @@ static void test_index__other_schema_version_is_rebuilt(void **state)
 	fx->ix = NULL;
 	raw_exec(fx->path, "PRAGMA user_version = 6");
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 8);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 9);
 	assert_head(fx->ix, "");
 	assert_counts(fx->ix, 0, 0);
 	apply(fx->ix, C1, &r, NULL);
@@ -1318,6 +1444,8 @@ int main(void)
 		T(bad_head_rolls_back_the_commit),
 		T(query_filters),
 		T(lines_are_kept_with_their_rows),
+		T(pages_hold_the_list_in_runs),
+		T(pages_with_other_filters_are_lines),
 		T(query_stops_with_callback_value),
 		T(query_callback_may_reenter),
 		T(history_oldest_first),
