@@ -1921,3 +1921,85 @@ int cl_index_counts(cl_index *ix, int64_t *records, int64_t *transitions,
 	index_read_end(ix, own);
 	return error;
 }
+
+/*
+ * What `list` shows against what the rows say, for verify: every record's
+ * line is the one its columns make (cl_index_list_line), and the list's
+ * pages hold exactly those lines, in id order, each run within its
+ * period and keyed by its first record.  bad gets what disagrees first,
+ * or stays empty.
+ */
+int cl_index_check_lines(cl_index *ix, cl_buf *bad, cl_error *err)
+{
+	sqlite3_stmt *rows = NULL, *pages = NULL;
+	cl_buf want = CL_BUF_INIT;
+	cl_index_record r;
+	const char *text = NULL, *line, *nl, *period;
+	size_t left = 0, len, n;
+	int own, rc, prc, error;
+
+	cl_buf_clear(bad);
+	if ((error = index_read_begin(ix, &own, err)) < 0)
+		return error;
+	if ((error = index_prepare(ix, "SELECT id, period, state, level, since,"
+				   " line FROM records ORDER BY id", 0, &rows, err)) < 0 ||
+	    (error = index_prepare(ix, "SELECT period, first, text FROM list_pages"
+				   " ORDER BY period, first", 0, &pages, err)) < 0)
+		goto done;
+	while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = index_column_view(rows, 0);
+		period = (const char *)sqlite3_column_text(rows, 1);
+		r.state = index_column_view(rows, 2);
+		r.level = index_column_view(rows, 3);
+		r.since = sqlite3_column_int64(rows, 4);
+		line = (const char *)sqlite3_column_text(rows, 5);
+		len = (size_t)sqlite3_column_bytes(rows, 5);
+		if (!r.id || !period || !r.state || !line)
+			cl_die("out of memory");
+		cl_buf_clear(&want);
+		cl_index_list_line(&want, &r);
+		if (want.size != len || memcmp(want.ptr, line, len)) {
+			cl_buf_printf(bad, "record '%s' keeps a line its row does not make", r.id);
+			break;
+		}
+		if (!left) { /* the next run: it must start at this record */
+			if ((prc = sqlite3_step(pages)) != SQLITE_ROW) {
+				if (prc != SQLITE_DONE)
+					error = index_fail(ix, err, "cannot read the list's pages");
+				else
+					cl_buf_printf(bad, "record '%s' is missing from the list's pages", r.id);
+				break;
+			}
+			text = (const char *)sqlite3_column_text(pages, 2);
+			left = (size_t)sqlite3_column_bytes(pages, 2);
+			if (!text || strcmp((const char *)sqlite3_column_text(pages, 0), period) ||
+			    strcmp((const char *)sqlite3_column_text(pages, 1), r.id)) {
+				cl_buf_printf(bad, "the list's pages do not start a run at record '%s'", r.id);
+				break;
+			}
+		}
+		nl = memchr(text, '\n', left);
+		n = nl ? (size_t)(nl - text) : left;
+		if (n != len || memcmp(text, line, len)) {
+			cl_buf_printf(bad, "the list's pages show record '%s' otherwise", r.id);
+			break;
+		}
+		text += nl ? n + 1 : n;
+		left -= nl ? n + 1 : n;
+	}
+	if (error || bad->size)
+		goto done;
+	if (rc != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot read the records");
+	else if (left || (prc = sqlite3_step(pages)) == SQLITE_ROW)
+		cl_buf_puts(bad, "the list's pages hold lines of no record");
+	else if (prc != SQLITE_DONE)
+		error = index_fail(ix, err, "cannot read the list's pages");
+done:
+	sqlite3_finalize(rows);
+	sqlite3_finalize(pages);
+	cl_buf_release(&want);
+	index_read_end(ix, own);
+	return error;
+}

@@ -195,6 +195,13 @@ int cl_index_history(cl_index *ix, const char *record,
 int cl_index_trails(cl_index *ix, cl_index_transition_cb cb, void *payload,
 		    cl_error *err);
 
+/* For verify: whether what `list` shows agrees with the records' rows
+ * (each record's line is the one its columns make, and the list's pages
+ * hold exactly those lines, in order).  0 with bad empty when it does;
+ * else bad says what disagrees first.  < 0 only when the index cannot be
+ * read. */
+int cl_index_check_lines(cl_index *ix, cl_buf *bad, cl_error *err);
+
 /* Number of records and of transitions, for verify's cross-check. */
 int cl_index_counts(cl_index *ix, int64_t *records, int64_t *transitions,
 		    cl_error *err);

@@ -474,6 +474,7 @@ static void verify_index(verify_ctx *c, const cl_oid *tip)
 {
 	char head[CL_OID_HEXSZ + 1], tiphex[CL_OID_HEXSZ + 1];
 	index_walk w = { c, NULL, NULL, 0 };
+	cl_buf bad = CL_BUF_INIT;
 	int64_t nrec = 0, ntrans = 0;
 	cl_error err = CL_ERROR_INIT;
 
@@ -499,6 +500,11 @@ static void verify_index(verify_ctx *c, const cl_oid *tip)
 	else if ((size_t)nrec != w.records || (size_t)ntrans != c->checked)
 		verify_fail(c, "the index has %lld records and %lld transitions; the history %zu and %zu",
 			    (long long)nrec, (long long)ntrans, w.records, c->checked);
+	if (cl_index_check_lines(cl_home_index(c->h), &bad, &err) < 0)
+		verify_fail(c, "cannot read the index's list: %s", err.msg);
+	else if (bad.size)
+		verify_fail(c, "the index's list disagrees with its records: %s", bad.ptr);
+	cl_buf_release(&bad);
 }
 
 int cl_home_verify(cl_home *h, cl_verify_report report, void *payload,

@@ -652,6 +652,58 @@ static void test_index__pages_hold_the_list_in_runs(void **state)
 	assert_true((size_t)raw_int(fx->path, "SELECT count(*) FROM list_pages") <= runs);
 }
 
+/* bad after cl_index_check_lines, which must succeed. */
+static void assert_lines_check(cl_index *ix, const char *want)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_buf bad = CL_BUF_INIT;
+
+	assert_int_equal(cl_index_check_lines(ix, &bad, &err), 0);
+	assert_string_equal(bad.size ? bad.ptr : "", want);
+	cl_buf_release(&bad);
+}
+
+/* verify's check: the lines agree with the rows, the pages with the
+ * lines; each way they can disagree is named, at its first record. */
+static void test_index__lines_check_finds_what_disagrees(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_lines_check(fx->ix, ""); /* nothing at all agrees */
+	put_scrambled(fx->ix, "2022H2", 60, 7, "submitted");
+	put_scrambled(fx->ix, "2023H1", 30, 7, "draft");
+	assert_lines_check(fx->ix, "");
+
+	raw_exec(fx->path, "UPDATE records SET line = replace(line, 'submitted',"
+		 " 'approved ') WHERE id = '2022H2/t017'");
+	assert_lines_check(fx->ix, "record '2022H2/t017' keeps a line its row does not make");
+	raw_exec(fx->path, "UPDATE records SET line = replace(line, 'approved ',"
+		 " 'submitted') WHERE id = '2022H2/t017'");
+	assert_lines_check(fx->ix, "");
+
+	raw_exec(fx->path, "UPDATE list_pages SET text = replace(text,"
+		 " '2022H2/t031              submitted', '2022H2/t031              approved ')");
+	assert_lines_check(fx->ix, "the list's pages show record '2022H2/t031' otherwise");
+	raw_exec(fx->path, "UPDATE list_pages SET text = replace(text,"
+		 " '2022H2/t031              approved ', '2022H2/t031              submitted')");
+	assert_lines_check(fx->ix, "");
+
+	raw_exec(fx->path, "CREATE TABLE keep AS SELECT * FROM list_pages");
+	raw_exec(fx->path, "DELETE FROM list_pages WHERE period = '2023H1'");
+	assert_lines_check(fx->ix, "record '2023H1/t000' is missing from the list's pages");
+	raw_exec(fx->path, "INSERT INTO list_pages SELECT * FROM keep WHERE period = '2023H1'");
+	assert_lines_check(fx->ix, "");
+
+	raw_exec(fx->path, "UPDATE list_pages SET first = '2022H2/t000x' WHERE first = '2022H2/t000'");
+	assert_lines_check(fx->ix, "the list's pages do not start a run at record '2022H2/t000'");
+	raw_exec(fx->path, "UPDATE list_pages SET first = '2022H2/t000' WHERE first = '2022H2/t000x'");
+
+	raw_exec(fx->path, "INSERT INTO list_pages VALUES ('2024H1', '2024H1/t001', 'x')");
+	assert_lines_check(fx->ix, "the list's pages hold lines of no record");
+	raw_exec(fx->path, "DELETE FROM list_pages WHERE period = '2024H1'");
+	assert_lines_check(fx->ix, "");
+}
+
 /* Pages are asked for with other filters too: rows then come one record
  * each, as for lines alone. */
 static void test_index__pages_with_other_filters_are_lines(void **state)
@@ -1447,6 +1499,7 @@ int main(void)
 		T(lines_are_kept_with_their_rows),
 		T(pages_hold_the_list_in_runs),
 		T(pages_with_other_filters_are_lines),
+		T(lines_check_finds_what_disagrees),
 		T(query_stops_with_callback_value),
 		T(query_callback_may_reenter),
 		T(history_oldest_first),
