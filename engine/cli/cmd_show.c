@@ -1,11 +1,11 @@
 /*
  * cmd_show.c - chainlog show RECORD [--json]
  *
- * Reads the record at the tip: from the index's copy of its YAML when the
- * index is at the tip (no libgit2 then), else from the tip's tree after
- * catching the index up.  Who may act on it now and its due time come
- * from the index's row (computed with the configuration in force); --json
- * also types the log's fields, and so loads that configuration.
+ * Reads the record file from the history at the index's head (the index
+ * keeps rows, not files), once the index is at the tip.  Who may act on it
+ * now and its due time come from the index's row (computed with the
+ * configuration in force); --json also types the log's fields, and so
+ * loads that configuration.
  */
 #include "commands.h"
 #include "util.h"
