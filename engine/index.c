@@ -1049,6 +1049,26 @@ static int index_pager_add(index_pager *pg, const char *period, const char *id,
 	return SQLITE_OK;
 }
 
+/* Builds runs off every row of st (id, line, and the period unless
+ * period is given), and writes the last one out. */
+static int index_pager_run(index_pager *pg, sqlite3_stmt *st, const char *period)
+{
+	const char *id, *line, *p;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(st, 0);
+		line = (const char *)sqlite3_column_text(st, 1);
+		p = period ? period : (const char *)sqlite3_column_text(st, 2);
+		if (!id || !line || !p)
+			cl_die("out of memory");
+		rc = index_pager_add(pg, p, id, line, (size_t)sqlite3_column_bytes(st, 1));
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? index_pager_flush(pg) : rc;
+}
+
 static void index_pager_release(index_pager *pg)
 {
 	cl_buf_release(&pg->period);
@@ -1088,7 +1108,6 @@ static int index_pages_range(cl_index *ix, const char *period, const char *lo,
 	index_pager pg = { NULL, CL_BUF_INIT, CL_BUF_INIT, CL_BUF_INIT };
 	sqlite3_stmt *drop = NULL, *lines = NULL;
 	cl_buf end = CL_BUF_INIT;
-	const char *id, *line;
 	int rc, error;
 
 	if (*hi) {
@@ -1112,16 +1131,8 @@ static int index_pages_range(cl_index *ix, const char *period, const char *lo,
 		rc = index_bind_text(lines, 1, lo);
 	if (rc == SQLITE_OK)
 		rc = index_bind_text(lines, 2, end.ptr);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(lines)) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(lines, 0);
-		line = (const char *)sqlite3_column_text(lines, 1);
-		if (!id || !line)
-			cl_die("out of memory");
-		rc = index_pager_add(&pg, period, id, line,
-				     (size_t)sqlite3_column_bytes(lines, 1));
-	}
-	if (rc == SQLITE_DONE)
-		rc = index_pager_flush(&pg);
+	if (rc == SQLITE_OK)
+		rc = index_pager_run(&pg, lines, period);
 	if (rc != SQLITE_OK)
 		error = index_fail(ix, err, "cannot write the list's pages");
 done:
@@ -1174,26 +1185,14 @@ static int index_pages_rebuild(cl_index *ix, cl_error *err)
 {
 	index_pager pg = { NULL, CL_BUF_INIT, CL_BUF_INIT, CL_BUF_INIT };
 	sqlite3_stmt *all;
-	const char *id, *line, *period;
-	int rc = SQLITE_OK, error;
+	int rc, error;
 
 	if (sqlite3_exec(ix->db, "DELETE FROM list_pages", NULL, NULL, NULL) != SQLITE_OK)
 		return index_fail(ix, err, "cannot write the list's pages");
 	if ((error = index_stmt(ix, IX_PAGE_LINES_ALL, &all, err)) < 0 ||
 	    (error = index_stmt(ix, IX_PAGE_PUT, &pg.put, err)) < 0)
 		return error;
-	while (rc == SQLITE_OK && (rc = sqlite3_step(all)) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(all, 0);
-		line = (const char *)sqlite3_column_text(all, 1);
-		period = (const char *)sqlite3_column_text(all, 2);
-		if (!id || !line || !period)
-			cl_die("out of memory");
-		rc = index_pager_add(&pg, period, id, line,
-				     (size_t)sqlite3_column_bytes(all, 1));
-	}
-	if (rc == SQLITE_DONE)
-		rc = index_pager_flush(&pg);
-	if (rc != SQLITE_OK)
+	if ((rc = index_pager_run(&pg, all, NULL)) != SQLITE_OK)
 		error = index_fail(ix, err, "cannot write the list's pages");
 	index_reset(all);
 	index_pager_release(&pg);

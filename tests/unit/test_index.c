@@ -663,6 +663,17 @@ static void assert_lines_check(cl_index *ix, const char *want)
 	cl_buf_release(&bad);
 }
 
+/* Breaks the index with SQL, checks what the lines check says, then
+ * mends it and checks that all agrees again. */
+static void tamper(struct fixture *fx, const char *break_sql, const char *want,
+		   const char *mend_sql)
+{
+	raw_exec(fx->path, break_sql);
+	assert_lines_check(fx->ix, want);
+	raw_exec(fx->path, mend_sql);
+	assert_lines_check(fx->ix, "");
+}
+
 /* verify's check: the lines agree with the rows, the pages with the
  * lines; each way they can disagree is named, at its first record. */
 static void test_index__lines_check_finds_what_disagrees(void **state)
@@ -674,34 +685,26 @@ static void test_index__lines_check_finds_what_disagrees(void **state)
 	put_scrambled(fx->ix, "2023H1", 30, 7, "draft");
 	assert_lines_check(fx->ix, "");
 
-	raw_exec(fx->path, "UPDATE records SET line = replace(line, 'submitted',"
-		 " 'approved ') WHERE id = '2022H2/t017'");
-	assert_lines_check(fx->ix, "record '2022H2/t017' keeps a line its row does not make");
-	raw_exec(fx->path, "UPDATE records SET line = replace(line, 'approved ',"
-		 " 'submitted') WHERE id = '2022H2/t017'");
-	assert_lines_check(fx->ix, "");
-
-	raw_exec(fx->path, "UPDATE list_pages SET text = replace(text,"
-		 " '2022H2/t031              submitted', '2022H2/t031              approved ')");
-	assert_lines_check(fx->ix, "the list's pages show record '2022H2/t031' otherwise");
-	raw_exec(fx->path, "UPDATE list_pages SET text = replace(text,"
-		 " '2022H2/t031              approved ', '2022H2/t031              submitted')");
-	assert_lines_check(fx->ix, "");
-
+	tamper(fx, "UPDATE records SET line = replace(line, 'submitted', 'approved ')"
+	       " WHERE id = '2022H2/t017'",
+	       "record '2022H2/t017' keeps a line its row does not make",
+	       "UPDATE records SET line = replace(line, 'approved ', 'submitted')"
+	       " WHERE id = '2022H2/t017'");
+	tamper(fx, "UPDATE list_pages SET text = replace(text,"
+	       " '2022H2/t031              submitted', '2022H2/t031              approved ')",
+	       "the list's pages show record '2022H2/t031' otherwise",
+	       "UPDATE list_pages SET text = replace(text,"
+	       " '2022H2/t031              approved ', '2022H2/t031              submitted')");
 	raw_exec(fx->path, "CREATE TABLE keep AS SELECT * FROM list_pages");
-	raw_exec(fx->path, "DELETE FROM list_pages WHERE period = '2023H1'");
-	assert_lines_check(fx->ix, "record '2023H1/t000' is missing from the list's pages");
-	raw_exec(fx->path, "INSERT INTO list_pages SELECT * FROM keep WHERE period = '2023H1'");
-	assert_lines_check(fx->ix, "");
-
-	raw_exec(fx->path, "UPDATE list_pages SET first = '2022H2/t000x' WHERE first = '2022H2/t000'");
-	assert_lines_check(fx->ix, "the list's pages do not start a run at record '2022H2/t000'");
-	raw_exec(fx->path, "UPDATE list_pages SET first = '2022H2/t000' WHERE first = '2022H2/t000x'");
-
-	raw_exec(fx->path, "INSERT INTO list_pages VALUES ('2024H1', '2024H1/t001', 'x')");
-	assert_lines_check(fx->ix, "the list's pages hold lines of no record");
-	raw_exec(fx->path, "DELETE FROM list_pages WHERE period = '2024H1'");
-	assert_lines_check(fx->ix, "");
+	tamper(fx, "DELETE FROM list_pages WHERE period = '2023H1'",
+	       "record '2023H1/t000' is missing from the list's pages",
+	       "INSERT INTO list_pages SELECT * FROM keep WHERE period = '2023H1'");
+	tamper(fx, "UPDATE list_pages SET first = '2022H2/t000x' WHERE first = '2022H2/t000'",
+	       "the list's pages do not start a run at record '2022H2/t000'",
+	       "UPDATE list_pages SET first = '2022H2/t000' WHERE first = '2022H2/t000x'");
+	tamper(fx, "INSERT INTO list_pages VALUES ('2024H1', '2024H1/t001', 'x')",
+	       "the list's pages hold lines of no record",
+	       "DELETE FROM list_pages WHERE period = '2024H1'");
 }
 
 /* Pages are asked for with other filters too: rows then come one record
