@@ -217,9 +217,10 @@ static void *engine_cache_map(int fd, size_t len, const char *key)
  * process, where reading, copying or filling structs cost a few ms of
  * fresh pages at province size.  Safe because a cache file is only ever
  * replaced by a rename (engine_cache_store), never rewritten in place, so
- * the mapped file can neither shrink nor change under us.  HOME/cache is chainlog's alone:
- * truncating a file there by hand while a command or `chainlog serve`
- * maps it would crash that process (SIGBUS); deleting it is fine.
+ * the mapped file can neither shrink nor change under us.  HOME/cache is
+ * chainlog's alone: truncating a file there by hand while a command or
+ * `chainlog serve` maps it would crash that process (SIGBUS); deleting it
+ * is fine.
  */
 static int engine_cache_load(cl_config **cfg, const char *path, const char *key)
 {

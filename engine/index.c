@@ -156,7 +156,7 @@ enum {
 	IX_STAGE_RECORD,
 	IX_STAGE_WAITING,
 	IX_PAGE_FLOOR,
-	IX_PAGE_AFTER,
+	IX_PAGE_THIRD,
 	IX_PAGE_LINES,
 	IX_PAGE_LINES_ALL,
 	IX_PAGE_DROP,
@@ -223,12 +223,12 @@ static const char *const index_sql[IX_NSTMT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[IX_STAGE_WAITING] = "INSERT INTO temp.stage_waiting (record, person)"
 		" VALUES (?1, ?2)",
-	/* the list's pages (index_pages_put): the one a record falls in, the
-	 * one after a page, the lines of a range of records, all of them */
+	/* the list's pages (index_pages_put): the run a record falls in, the
+	 * third run from an id on, the lines of a range of records, all */
 	[IX_PAGE_FLOOR] = "SELECT first FROM list_pages WHERE period = ?1"
 		" AND first <= ?2 ORDER BY first DESC LIMIT 1",
-	[IX_PAGE_AFTER] = "SELECT first FROM list_pages WHERE period = ?1"
-		" AND first > ?2 ORDER BY first LIMIT 1",
+	[IX_PAGE_THIRD] = "SELECT first FROM list_pages WHERE period = ?1"
+		" AND first >= ?2 ORDER BY first LIMIT 1 OFFSET 2",
 	[IX_PAGE_LINES] = "SELECT id, line FROM records WHERE id >= ?1"
 		" AND id < ?2 ORDER BY id",
 	[IX_PAGE_LINES_ALL] = "SELECT id, line, period FROM records ORDER BY id",
@@ -1076,8 +1076,9 @@ static void index_pager_release(index_pager *pg)
 	cl_buf_release(&pg->text);
 }
 
-/* The first id of period's run at or before id (IX_PAGE_FLOOR) or the
- * next after it (IX_PAGE_AFTER), into out: empty when there is none. */
+/* The first id of period's run at or before id (IX_PAGE_FLOOR), or of
+ * the third run from id on (IX_PAGE_THIRD), into out: empty when there
+ * is none. */
 static int index_page_find(cl_index *ix, int which, const char *period,
 			   const char *id, cl_buf *out, cl_error *err)
 {
@@ -1143,40 +1144,25 @@ done:
 	return error;
 }
 
-/* After r's row is put: rebuilds the run r falls in and the one after.
- * A record before the period's first run joins it, which then starts at
- * r. */
+/* After r's row is put: rebuilds the run r falls in and the one after
+ * (a run that outgrows the limit spills into it, rather than leaving a
+ * run of the one line left over each time).  A record before the
+ * period's first run joins it, which then starts at r.  Either way that
+ * is the two runs from lo on, lo being the run's first id or r's. */
 static int index_pages_put(cl_index *ix, const cl_index_record *r, cl_error *err)
 {
-	cl_buf lo = CL_BUF_INIT, hi = CL_BUF_INIT, next = CL_BUF_INIT;
+	cl_buf lo = CL_BUF_INIT, hi = CL_BUF_INIT;
 	int error;
 
-	if ((error = index_page_find(ix, IX_PAGE_FLOOR, r->period, r->id, &lo, err)) < 0)
-		goto done;
-	if (lo.size) {
-		error = index_page_find(ix, IX_PAGE_AFTER, r->period, lo.ptr, &hi, err);
-	} else if ((error = index_page_find(ix, IX_PAGE_AFTER, r->period, r->id,
-					    &hi, err)) == 0 && hi.size) {
-		cl_buf_puts(&lo, hi.ptr); /* the old first run, merged */
-		error = index_page_find(ix, IX_PAGE_AFTER, r->period, lo.ptr, &hi, err);
-		cl_buf_clear(&lo);
-	}
-	/* and the run after it: a run that outgrows the limit spills into
-	 * it, rather than leaving a run of the one line left over each time */
-	if (!error && hi.size) {
-		cl_buf_clear(&next);
-		cl_buf_puts(&next, hi.ptr);
-		error = index_page_find(ix, IX_PAGE_AFTER, r->period, next.ptr, &hi, err);
-	}
-	if (!error) {
+	if ((error = index_page_find(ix, IX_PAGE_FLOOR, r->period, r->id, &lo, err)) == 0) {
 		if (!lo.size)
 			cl_buf_puts(&lo, r->id);
-		error = index_pages_range(ix, r->period, lo.ptr, hi.size ? hi.ptr : "", err);
+		error = index_page_find(ix, IX_PAGE_THIRD, r->period, lo.ptr, &hi, err);
 	}
-done:
+	if (!error)
+		error = index_pages_range(ix, r->period, lo.ptr, hi.size ? hi.ptr : "", err);
 	cl_buf_release(&lo);
 	cl_buf_release(&hi);
-	cl_buf_release(&next);
 	return error;
 }
 

@@ -248,24 +248,25 @@ static int store_durable = 1;
  * the library reaches the network; the CLI relies on it to leave
  * libgit2's TLS stack unset (engine/cli/nonet.c).
  */
-#define STORE_NO_NETWORK "chainlog makes no network connections"
+static int store_refuse(git_stream **out)
+{
+	*out = NULL;
+	git_error_set_str(GIT_ERROR_NET, "chainlog makes no network connections");
+	return -1;
+}
 
 static int store_no_stream(git_stream **out, const char *host, const char *port)
 {
 	(void)host;
 	(void)port;
-	*out = NULL;
-	git_error_set_str(GIT_ERROR_NET, STORE_NO_NETWORK);
-	return -1;
+	return store_refuse(out);
 }
 
 static int store_no_wrap(git_stream **out, git_stream *in, const char *host)
 {
 	(void)in;
 	(void)host;
-	*out = NULL;
-	git_error_set_str(GIT_ERROR_NET, STORE_NO_NETWORK);
-	return -1;
+	return store_refuse(out);
 }
 
 static git_stream_registration store_no_network = {
@@ -274,7 +275,6 @@ static git_stream_registration store_no_network = {
 
 static int store_setup(cl_error *err)
 {
-
 	const char *fsync_env = getenv("CHAINLOG_FSYNC");
 	int durable = !(fsync_env && strcmp(fsync_env, "0") == 0);
 
