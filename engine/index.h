@@ -195,6 +195,12 @@ int cl_index_history(cl_index *ix, const char *record,
 int cl_index_trails(cl_index *ix, cl_index_transition_cb cb, void *payload,
 		    cl_error *err);
 
+/* For a process that keeps the index open while it writes many
+ * transitions (batch, serve): its commits checkpoint the write-ahead log
+ * less often, and cl_index_free leaves the log as short as a one-shot
+ * command would (index.c, index_wal_hook). */
+void cl_index_long_lived(cl_index *ix);
+
 /* For verify: whether what `list` shows agrees with the records' rows
  * (each record's line is the one its columns make, and the list's pages
  * hold exactly those lines, in order).  0 with bad empty when it does;

@@ -317,6 +317,7 @@ int cmd_batch(cli_ctx *ctx)
 	if (cli_open(&h, ctx, &err) < 0)
 		return cli_fail(&err);
 	cl_store_fold_later(cl_home_store(h), 1); /* after each group's answers */
+	cl_index_long_lived(cl_home_index(h));
 	slots = cl_xcalloc(group, sizeof(*slots));
 	for (i = 0; i < group; i++)
 		cl_buf_init(&slots[i].b.id);

@@ -21,6 +21,7 @@ int cmd_serve(cli_ctx *ctx)
 		return status;
 	if (cli_open(&h, ctx, &err) < 0)
 		return cli_fail(&err);
+	cl_index_long_lived(cl_home_index(h));
 	status = cli_server_run(h, ctx->home);
 	cl_home_free(h);
 	return status;

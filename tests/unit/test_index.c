@@ -1221,6 +1221,49 @@ static void test_index__log_is_checkpointed_by_size_not_on_close(void **state)
 	assert_counts(fx->ix, i, i);
 }
 
+/* A long-lived writer (batch, serve) lets the log grow to 256 pages
+ * before a commit checkpoints, and closing leaves it empty, as a one-shot
+ * command's next opener would want. */
+static void test_index__long_lived_writer_checkpoints_later_and_on_close(void **state)
+{
+	struct fixture *fx = *state;
+	char wal[160], id[32], head[48], *w[] = { "m1", NULL };
+	cl_index_record r;
+	cl_index_transition t;
+	long long size, most = 0;
+	int i, n;
+
+	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
+	cl_index_long_lived(fx->ix);
+	for (i = 1; i < 1000; i++) {
+		snprintf(id, sizeof(id), "2022H2/t%05d", i);
+		snprintf(head, sizeof(head), "%040x", i);
+		r = rec(id, "2022H2", id + 7, "submitted", w);
+		t = tr(head, id, "submit");
+		apply(fx->ix, head, &r, &t);
+		if ((size = file_size(wal)) == 0)
+			break;
+		most = size > most ? size : most;
+	}
+	assert_true(i < 1000);
+	/* past the one-shot limit (64 pages of 8 KiB), up to the long one */
+	assert_true(most > 64 * 8192 + 32768);
+	n = i;
+	/* some commits more, then the log is left over 64 pages */
+	for (i = 1000; file_size(wal) <= 64 * 8192 + 32768; i++) {
+		snprintf(id, sizeof(id), "2022H2/t%05d", i);
+		snprintf(head, sizeof(head), "%040x", i);
+		r = rec(id, "2022H2", id + 7, "submitted", w);
+		t = tr(head, id, "submit");
+		apply(fx->ix, head, &r, &t);
+	}
+	cl_index_free(fx->ix);
+	fx->ix = NULL;
+	assert_int_equal(file_size(wal), 0);
+	/* nothing lost: every commit is in the file */
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM records"), n + i - 1000);
+}
+
 static void test_index__two_handles_share_committed_data(void **state)
 {
 	struct fixture *fx = *state;
@@ -1514,6 +1557,7 @@ int main(void)
 		T(injection_strings_are_stored_verbatim),
 		T(reopen_keeps_data),
 	T(log_is_checkpointed_by_size_not_on_close),
+	T(long_lived_writer_checkpoints_later_and_on_close),
 		T(two_handles_share_committed_data),
 		T(readers_never_hold_the_write_lock),
 		T(other_schema_version_is_rebuilt),
