@@ -45,4 +45,22 @@ typedef struct cl_pack_object {
 int cl_pack_write(char name[41], const char *dir, cl_pack_object *objs, size_t n,
 		  int durable, cl_error *err);
 
+/*
+ * Folds the n packs DIR/pack-<names[i]>.{pack,idx} into one new pack, as
+ * cl_pack_write writes it (name gets its checksum), copying each entry's
+ * bytes as they are: no object is inflated, looked up or compressed.  An
+ * object in two of the packs is written once.  Each entry is checked
+ * against its CRC-32 in the old index first.  The old packs are left in
+ * place (the caller removes them).
+ *
+ * Returns 0; CL_EFOLD_COPY, with nothing written, when a pack holds what
+ * cannot be copied as it is (a delta, whose base may lie elsewhere, or an
+ * index not of version 2): the caller then reads the objects back and
+ * writes them with cl_pack_write; or another CL_E* code, with err set
+ * (an entry that fails its CRC, a file that cannot be read or written).
+ */
+#define CL_EFOLD_COPY 1
+int cl_pack_fold(char name[41], const char *dir, const char *const *names, size_t n,
+		 int durable, cl_error *err);
+
 #endif

@@ -190,6 +190,139 @@ static void test_packfile__reports_an_unwritable_directory(void **state)
 	cl_buf_release(&path);
 }
 
+
+/* Writes blobs "<prefix>0".."<prefix>n-1" as one pack; its name in name. */
+static void blob_pack(struct fixture *fx, char name[41], const char *prefix, int n)
+{
+	cl_error err = CL_ERROR_INIT;
+	cl_pack_object objs[8];
+	char data[8][32];
+	cl_buf path = CL_BUF_INIT;
+	int i;
+
+	assert_true(n <= 8);
+	for (i = 0; i < n; i++) {
+		snprintf(data[i], sizeof(data[i]), "%s%d\n", prefix, i);
+		object(&objs[i], 3, data[i], strlen(data[i]));
+	}
+	cl_buf_printf(&path, "%s/repo.git/objects/pack", fx->dir);
+	if (cl_pack_write(name, path.ptr, objs, (size_t)n, 0, &err) < 0)
+		fail_msg("write: %s", err.msg);
+	cl_buf_release(&path);
+}
+
+/* The fold copies every entry of the packs into one that git reads and
+ * checks; an object in two packs is written once. */
+static void test_packfile__fold_copies_entries_git_reads(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	char a[41], b[41], c[41], name[41], *out;
+	const char *names[3] = { a, b, c };
+	cl_buf path = CL_BUF_INIT;
+
+	blob_pack(fx, a, "a", 3);
+	blob_pack(fx, b, "b", 2);
+	blob_pack(fx, c, "a", 2); /* a0 and a1 again */
+	cl_buf_printf(&path, "%s/repo.git/objects/pack", fx->dir);
+	if (cl_pack_fold(name, path.ptr, names, 3, 1, &err) != 0)
+		fail_msg("fold: %s", err.msg);
+	assert_int_equal(strlen(name), 40);
+	/* the old packs are the caller's to remove */
+	snprintf(fx->cmd, sizeof(fx->cmd), "cd '%s' && rm pack-%s.* pack-%s.* pack-%s.*",
+		 path.ptr, a, b, c);
+	assert_int_equal(system(fx->cmd), 0);
+	snprintf(fx->cmd, sizeof(fx->cmd), "git verify-pack '%s/pack-%s.idx' >/dev/null",
+		 path.ptr, name);
+	assert_int_equal(system(fx->cmd), 0);
+	out = run(fx, "git verify-pack -v '%s/pack-%s.idx' | grep -c ' blob '", path.ptr, name);
+	assert_string_equal(out, "5");
+	free(out);
+	out = run(fx, "printf 'a2\\n' | git hash-object --stdin | "
+		      "git --git-dir='%s/repo.git' cat-file --batch-check",
+		  fx->dir);
+	assert_non_null(strstr(out, " blob 3"));
+	free(out);
+	out = run(fx, "printf 'b1\\n' | git hash-object --stdin | "
+		      "git --git-dir='%s/repo.git' cat-file --batch-check",
+		  fx->dir);
+	assert_non_null(strstr(out, " blob 3"));
+	free(out);
+	out = run(fx, "ls '%s' | wc -l", path.ptr);
+	assert_string_equal(out, "2");
+	free(out);
+	cl_buf_release(&path);
+}
+
+/* An entry whose bytes fail their CRC is an error naming its pack, and
+ * nothing is written. */
+static void test_packfile__fold_refuses_a_damaged_entry(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	char a[41], b[41], name[41], *out;
+	const char *names[2] = { a, b };
+	cl_buf path = CL_BUF_INIT;
+
+	blob_pack(fx, a, "a", 2);
+	blob_pack(fx, b, "b", 2);
+	cl_buf_printf(&path, "%s/repo.git/objects/pack", fx->dir);
+	/* a byte of b's first entry's data (after the 12-byte header, the
+	 * entry's header and the stream's), flipped in place */
+	snprintf(fx->cmd, sizeof(fx->cmd),
+		 "cd '%s' && chmod u+w pack-%s.pack && printf 'X' | "
+		 "dd of=pack-%s.pack bs=1 seek=20 conv=notrunc 2>/dev/null",
+		 path.ptr, b, b);
+	assert_int_equal(system(fx->cmd), 0);
+	assert_int_equal(cl_pack_fold(name, path.ptr, names, 2, 0, &err), CL_ESTORE);
+	assert_non_null(strstr(err.msg, b));
+	assert_non_null(strstr(err.msg, "does not agree with its index"));
+	out = run(fx, "ls '%s' | wc -l", path.ptr);
+	assert_string_equal(out, "4");
+	free(out);
+	cl_buf_release(&path);
+}
+
+/* A pack git made with deltas is not copied (a delta's base may be in
+ * another pack): the caller is told to read the objects back instead. */
+static void test_packfile__fold_leaves_deltas_to_the_caller(void **state)
+{
+	struct fixture *fx = *state;
+	cl_error err = CL_ERROR_INIT;
+	char a[41], g[41], name[41], *out, *line;
+	const char *names[2] = { a, g };
+	cl_buf path = CL_BUF_INIT;
+
+	blob_pack(fx, a, "a", 2);
+	/* two large, nearly equal blobs: git stores one as a delta */
+	snprintf(fx->cmd, sizeof(fx->cmd),
+		 "cd '%s' && seq 1 3000 >x && (cat x; echo y) >y && "
+		 "git --git-dir=repo.git hash-object -w x y | "
+		 "git --git-dir=repo.git pack-objects -q repo.git/objects/pack/pack >/dev/null && "
+		 "rm x y",
+		 fx->dir);
+	assert_int_equal(system(fx->cmd), 0);
+	cl_buf_printf(&path, "%s/repo.git/objects/pack", fx->dir);
+	/* the pack git made: the one that is not a's */
+	line = run(fx, "cd '%s' && ls pack-*.idx | grep -v %s | sed 's/pack-//; s/.idx//'",
+		   path.ptr, a);
+	assert_int_equal(strlen(line), 40);
+	memcpy(g, line, 41);
+	free(line);
+	out = run(fx, "git verify-pack -v '%s/pack-%s.idx' | grep -c ' blob .* 1 '", path.ptr, g);
+	assert_string_equal(out, "1"); /* the delta, at depth 1 */
+	free(out);
+	out = run(fx, "ls '%s' | wc -l", path.ptr);
+	line = cl_xstrdup(out);
+	free(out);
+	assert_int_equal(cl_pack_fold(name, path.ptr, names, 2, 0, &err), CL_EFOLD_COPY);
+	out = run(fx, "ls '%s' | wc -l", path.ptr);
+	assert_string_equal(out, line);
+	free(out);
+	free(line);
+	cl_buf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +330,9 @@ int main(void)
 		T(git_reads_what_it_writes),
 		T(refuses_an_object_twice),
 		T(reports_an_unwritable_directory),
+		T(fold_copies_entries_git_reads),
+		T(fold_refuses_a_damaged_entry),
+		T(fold_leaves_deltas_to_the_caller),
 #undef T
 	};
 
