@@ -600,10 +600,17 @@ static int engine_tip_time(int64_t *out, cl_home *h, const cl_oid *tip, cl_error
 	cl_commit_info ci = { 0 };
 	int error;
 
+	if (h->has_last_tip && cl_oid_equal(&h->last_tip, tip)) {
+		*out = h->last_tip_time;
+		return 0;
+	}
 	if ((error = cl_store_commit_info(h->store, tip, &ci, err)) < 0)
 		return error;
 	*out = ci.time;
 	cl_commit_info_release(&ci);
+	h->last_tip = *tip;
+	h->last_tip_time = *out;
+	h->has_last_tip = 1;
 	return 0;
 }
 
@@ -668,6 +675,12 @@ static int engine_act_once(cl_home *h, const cl_request *req, cl_oid *seen,
 	ch.data = data.ptr;
 	ch.len = data.size;
 	error = cl_store_commit(h->store, out, &tip, &ch, 1, &sig, msg.ptr, err);
+	if (!error) {
+		/* dated as its signature (engine_signature) */
+		h->last_tip = *out;
+		h->last_tip_time = req->time;
+		h->has_last_tip = 1;
+	}
 	if (!error && after) {
 		*after = rec;
 		rec = NULL;

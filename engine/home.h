@@ -32,6 +32,10 @@ struct cl_home {
 	int no_cache;          /* never use HOME/cache (verify) */
 	int snapshot;          /* cl_home_open_read: reads answer from the
 				* index's snapshot at the tip, no catch-up */
+	cl_oid last_tip;       /* the commit last made or dated here... */
+	int64_t last_tip_time; /* ...and its time (batch and serve date each
+				* transition after the tip they just made) */
+	int has_last_tip;
 };
 
 /* The configuration's key: the ids of its files, which the index keeps
