@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # run.sh - chainlog's benchmark suite, in one command:
 #
-#   bench/run.sh [--history N] [--samples K] [--work DIR] [--quick] [--keep]
+#   bench/run.sh [--history N] [--scans S] [--samples K] [--work DIR] [--quick] [--keep]
 #
-#   --history N  records in the big history (default 200000); the suite
-#                also measures at 1000 and N/2 records.  1M: --history
-#                1000000 (20-40 minutes against the default's 4-7,
-#                mostly the imports, verify, reindex and git gc; and
-#                ~3 GB of disk in DIR)
+#   --history N  records for the reads and the transition's growth
+#                (default 200000); the suite also measures at 1000 and
+#                N/2 records (the CLI beside the floor, batch, serve)
+#   --scans S    records for the history scans, verify and reindex
+#                against git, and for bytes per transition (default
+#                1000000, at least N): the history grows from N to S
+#                after the reads.  The default takes 15-25 minutes
+#                (mostly the imports, verify, reindex and git gc) and
+#                ~3 GB of disk in DIR; --scans 200000 some 4-7
 #   --samples K  runs per timed command, medians reported (default 21:
 #                this machine's speed moves from second to second, and
 #                11 left a CLI median ~2 ms either way)
@@ -51,6 +55,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 HISTORY=200000
+SCAN_N=1000000
 SAMPLES=21
 WORK=/tmp/chainlog-bench
 KEEP=0
@@ -58,9 +63,10 @@ out=$here/results
 while [ $# -gt 0 ]; do
 	case $1 in
 	--history) HISTORY=$2; shift 2 ;;
+	--scans) SCAN_N=$2; shift 2 ;;
 	--samples) SAMPLES=$2; shift 2 ;;
 	--work) WORK=$2; shift 2 ;;
-	--quick) HISTORY=20000; SAMPLES=5; shift ;;
+	--quick) HISTORY=20000; SCAN_N=20000; SAMPLES=5; shift ;;
 	--keep) KEEP=1; shift ;;
 	--results) out=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -68,6 +74,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$HISTORY" -ge 4000 ] || { echo "run.sh: --history must be at least 4000" >&2; exit 2; }
+[ "$SCAN_N" -ge "$HISTORY" ] || SCAN_N=$HISTORY
 SMALL=1000
 MID=$((HISTORY / 2))
 NAIVE_SAMPLES=$(( SAMPLES < 7 ? SAMPLES : 7 ))
@@ -273,14 +280,14 @@ cc -O2 "$here/maxrss.c" -o "$WORK/bin/maxrss" 2>>"$log" || die "cannot build ben
 if "$CL" batch --help >/dev/null 2>&1; then HAVE_BATCH=1; else HAVE_BATCH=0; fi
 
 # ---- 2. data ---------------------------------------------------------------
-step "generate the province and $HISTORY submissions"
-# 9,960 talents file twice a year: terms long enough for HISTORY records
-last_year=$((2015 + (HISTORY + 19919) / 19920 - 1))
+step "generate the province and $SCAN_N submissions"
+# 9,960 talents file twice a year: terms long enough for SCAN_N records
+last_year=$((2015 + (SCAN_N + 19919) / 19920 - 1))
 sh "$here/gen-province.sh" "$WORK/prov" 120 2015-01-01 "$last_year-12-31" || die "gen-province failed"
 periods=""
 for y in $(seq 2015 "$last_year"); do periods="$periods ${y}H1 ${y}H2"; done
-sh "$here/gen-transitions.sh" "$WORK/prov" "$periods" 1 | head -n "$HISTORY" >"$WORK/all.jsonl"
-[ "$(wc -l <"$WORK/all.jsonl")" -eq "$HISTORY" ] || die "could not generate $HISTORY submissions"
+sh "$here/gen-transitions.sh" "$WORK/prov" "$periods" 1 | head -n "$SCAN_N" >"$WORK/all.jsonl"
+[ "$(wc -l <"$WORK/all.jsonl")" -eq "$SCAN_N" ] || die "could not generate $SCAN_N submissions"
 sed -n "1,${SMALL}p" "$WORK/all.jsonl" >"$WORK/c1.jsonl"
 sed -n "$((SMALL + 1)),${MID}p" "$WORK/all.jsonl" >"$WORK/c2.jsonl"
 sed -n "$((MID + 1)),${HISTORY}p" "$WORK/all.jsonl" >"$WORK/c3.jsonl"
@@ -313,7 +320,6 @@ bash "$here/peers/naive.sh" setup "$PH/history.git" "$WORK/naive1k" >>"$log" 2>&
 paths=$(sed -n "$((SAMPLES + 1)),$((SAMPLES + NAIVE_SAMPLES))p" "$WORK/c1.targets" |
 	while read -r id who; do git -C "$WORK/naive1k/repo" ls-files "records/${id%/*}/*/${id#*/}.yaml"; done)
 metric naive_1k_us "$(bash "$here/peers/naive.sh" run "$WORK/naive1k" $paths 2>>"$log" | median)"
-rm -rf "$WORK/naive1k"
 
 # ---- 5. import vs fast-import, to MID records --------------------------------
 n2=$(wc -l <"$WORK/c2.jsonl")
@@ -350,12 +356,6 @@ fper=$(sed -n 1p "$WORK/c2.targets" | cut -d/ -f1)
 floor_k=$((SAMPLES * 2 + 1))
 metric floor_nofsync_us "$("$WORK/bin/floor" "$WORK/floor.git" 0 "$floor_k" "$fper" $ftal 2>>"$log" | median)"
 
-step "naive peer at $MID records (clone with $MID files, $NAIVE_SAMPLES transitions)"
-bash "$here/peers/naive.sh" setup "$PH/history.git" "$WORK/naive" >>"$log" 2>&1 || die "naive setup failed"
-paths=$(sed -n "$((2 * SAMPLES + 1)),$((2 * SAMPLES + NAIVE_SAMPLES))p" "$WORK/c2.targets" |
-	while read -r id who; do git -C "$WORK/naive/repo" ls-files "records/${id%/*}/*/${id#*/}.yaml"; done)
-metric naive_mid_us "$(bash "$here/peers/naive.sh" run "$WORK/naive" $paths 2>>"$log" | median)"
-rm -rf "$WORK/naive"
 
 # batch: lines per second between the first and the last answer (so the
 # process start and config load, measured above, are not counted twice)
@@ -370,10 +370,18 @@ batch_rate() { # $1: first target line, $2: lines, rest: batch options
 	grep -c '"ok":false' "$WORK/batch.out" >>"$log"
 	awk '/"ok":true/ {n++; if (!f) f = $1; l = $1} END {if (n < 2 || l == f) print 0; else printf "%.1f", (n - 1) * 1e6 / (l - f)}' "$WORK/batch.out"
 }
+# The floor's durable commits beside the batches (the batch rows compare
+# with these): BATCH_LINES of them before and after, their median.
+floor_beside() { "$WORK/bin/floor" "$WORK/floor.git" 1 "$BATCH_LINES" "$fper" $ftal 2>>"$log" | tail -n +2; }
 if [ "$HAVE_BATCH" = 1 ]; then
-	step "batch: $BATCH_LINES lines durable each, $GROUP_LINES lines with --group 32"
+	step "batch: $BATCH_LINES lines durable each, $GROUP_LINES lines with --group 32, beside the floor"
+	sync
+	floor_beside >"$WORK/floorb.us"
 	metric batch_per_sec "$(batch_rate $((2 * SAMPLES + NAIVE_SAMPLES + 1)) "$BATCH_LINES")"
+	floor_beside >>"$WORK/floorb.us"
 	metric batch_group_per_sec "$(batch_rate $((2 * SAMPLES + NAIVE_SAMPLES + BATCH_LINES + 1)) "$GROUP_LINES" --group 32)"
+	floor_beside >>"$WORK/floorb.us"
+	metric floor_batch_us "$(median <"$WORK/floorb.us")"
 else
 	step "batch: not available ('chainlog batch --help' failed)"
 	metric batch_per_sec "not available"
@@ -401,6 +409,19 @@ if "$CL" serve --help >/dev/null 2>&1; then
 else
 	metric cli_served_mid_us "not available"
 fi
+
+# The naive peers' clones (SMALL and MID files) stay until the work
+# directory goes at the end of the run: ext4 without a journal (this
+# machine class) steps around inodes freed in the last minutes when it
+# makes a file, and removing 100k files would slow every file made in the
+# minutes after, on one side of a comparison only.  So the naive peer
+# runs last at MID too.
+step "naive peer at $MID records (clone with $MID files, $NAIVE_SAMPLES transitions)"
+bash "$here/peers/naive.sh" setup "$PH/history.git" "$WORK/naive" >>"$log" 2>&1 || die "naive setup failed"
+paths=$(sed -n "$((2 * SAMPLES + 1)),$((2 * SAMPLES + NAIVE_SAMPLES))p" "$WORK/c2.targets" |
+	while read -r id who; do git -C "$WORK/naive/repo" ls-files "records/${id%/*}/*/${id#*/}.yaml"; done)
+metric naive_mid_us "$(bash "$here/peers/naive.sh" run "$WORK/naive" $paths 2>>"$log" | median)"
+
 rm -rf "$WORK/floor.git"
 
 # ---- 7. to HISTORY records -------------------------------------------------------
@@ -430,6 +451,19 @@ metric read_show_us "$sh"
 metric read_queue_us "$q"
 metric read_list_us "$l"
 metric read_list_rows "$(cl list --period "$lper" 2>/dev/null | wc -l)"
+
+# ---- 8. to SCAN_N records: the history scans ----------------------------------
+# in parts of at most 250000 (an import's memory grows with its size)
+from=$((HISTORY + 1))
+while [ "$from" -le "$SCAN_N" ]; do
+	to=$((from + 249999)); [ "$to" -le "$SCAN_N" ] || to=$SCAN_N
+	step "import records $from to $to (of $SCAN_N)"
+	sed -n "${from},${to}p" "$WORK/all.jsonl" >"$WORK/c4.jsonl"
+	import_chunk "$PH" "$WORK/c4.jsonl"
+	from=$((to + 1))
+done
+rm -f "$WORK/c4.jsonl" "$WORK/all.jsonl"
+sync
 
 step "verify and git log --raw over $(commits "$PH") commits ($SCANS rounds)"
 metric big_commits "$(commits "$PH")"
@@ -503,7 +537,7 @@ r=$(div "${M[cli_big_us]}" "${M[cli_1k_us]}")
 row "CLI transition at $HISTORY vs $SMALL records" "$(ms "${M[cli_big_us]}") ms" "$(ms "${M[cli_1k_us]}") ms" "${r}x" "<= 1.3x" "$(mark "$r" le 1.3)"
 r=$(div "${M[cli_1k_us]}" "${M[cli_sample_us]}")
 row "province config vs sample config (CLI transition)" "$(ms "${M[cli_1k_us]}") ms" "$(ms "${M[cli_sample_us]}") ms" "${r}x" "<= 1.3x" "$(mark "$r" le 1.3)"
-floor_rate=$(awk -v u="${M[floor_fsync_us]}" 'BEGIN {printf "%.1f", 1e6 / u}')
+floor_rate=$(awk -v u="${M[floor_batch_us]:-${M[floor_fsync_us]}}" 'BEGIN {printf "%.1f", 1e6 / u}')
 if [ "$HAVE_BATCH" = 1 ]; then
 	r=$(div "${M[batch_per_sec]}" "$floor_rate")
 	row "batch (durable per line) vs floor durable" "${M[batch_per_sec]}/s" "$floor_rate/s" "${r}x" ">= 1x" "$(mark "$r" ge 1)"
@@ -532,7 +566,7 @@ row "reindex vs git log --format=%(trailers), whole cycles (${M[cycles_commits]}
 # from 1k records is shown beside it
 for sc in verify reindex; do
 	r=$(div "${M[${sc}_big_kb]}" "${M[${sc}_1k_kb]}")
-	row "$sc peak RSS at $HISTORY (at $SMALL: $((M[${sc}_1k_kb] / 1024)) MB, ${r}x)" "$((M[${sc}_big_kb] / 1024)) MB" "256 MB" "-" "<= 256 MB" "$(mark "$((M[${sc}_big_kb] / 1024))" le 256)"
+	row "$sc peak RSS at $SCAN_N (at $SMALL: $((M[${sc}_1k_kb] / 1024)) MB, ${r}x)" "$((M[${sc}_big_kb] / 1024)) MB" "256 MB" "-" "<= 256 MB" "$(mark "$((M[${sc}_big_kb] / 1024))" le 256)"
 done
 for rd in show queue list; do
 	r=$(div "${M[read_${rd}_us]}" "${M[read_version_us]}")
@@ -549,7 +583,7 @@ host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc
 {
 	echo "# chainlog benchmark results"
 	echo
-	echo "Command: \`bench/run.sh --history $HISTORY --samples $SAMPLES\` ($total s, $(date -u +%Y-%m-%dT%H:%M:%SZ))."
+	echo "Command: \`bench/run.sh --history $HISTORY --scans $SCAN_N --samples $SAMPLES\` ($total s, $(date -u +%Y-%m-%dT%H:%M:%SZ))."
 	echo "Machine: $host."
 	echo "Medians of $SAMPLES runs (naive: $NAIVE_SAMPLES; verify and reindex: $SCANS rounds beside git); durable (fsync) unless marked."
 	echo
@@ -558,17 +592,18 @@ host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc
 	for x in "${rows[@]}"; do echo "| ${x//|/ | } |"; done
 	echo
 	echo "Other numbers: floor without fsync $(ms "${M[floor_nofsync_us]}") ms;" \
+		"floor durable beside the batches $(ms "${M[floor_batch_us]:-0}") ms (the batch rows' reference), beside the CLI $(ms "${M[floor_fsync_us]}") ms;" \
 		"import of $n3 more records ${M[import2_sec]} s (peak RSS $((M[import2_kb] / 1024)) MB);" \
 		"import of $n2 peak RSS $((M[import_kb] / 1024)) MB, its catch-up alone $((M[catchup_kb] / 1024)) MB;" \
 		"fast-import made the same commits: ${M[fastimport_same_commits]};" \
 		"index.sqlite $(div "${M[index_bytes]}" "${M[big_commits]}") B per transition;" \
 		"git log --raw peak RSS $((M[gitlog_raw_kb] / 1024)) MB; init with the province config $(ms "${M[init_province_us]}") ms;" \
-		"verify exit status $(verify_word "${M[verify_exit]}") at $HISTORY records, $(verify_word "${M[verify_1k_exit]}") at $SMALL;" \
+		"verify exit status $(verify_word "${M[verify_exit]}") at $SCAN_N records, $(verify_word "${M[verify_1k_exit]}") at $SMALL;" \
 		"timed commands that failed (not counted, see run.log): ${M[timed_failed]}."
 } >"$out/results.md"
 {
 	echo "{"
-	echo "  \"command\": \"bench/run.sh --history $HISTORY --samples $SAMPLES\","
+	echo "  \"command\": \"bench/run.sh --history $HISTORY --scans $SCAN_N --samples $SAMPLES\","
 	echo "  \"seconds\": $total,"
 	echo "  \"machine\": \"$host\","
 	echo "  \"metrics\": {"

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int fail(const char *what)
 {
@@ -102,8 +103,10 @@ static int one(git_repository *repo, const char *period, const char *talent, int
 
 	snprintf(shardname, sizeof(shardname), "%02x", (unsigned)(fnv1a(talent) & 0xff));
 	snprintf(file, sizeof(file), "%s.yaml", talent);
-	snprintf(data, sizeof(data), "id: %s/%s\nstate: pending-township\nfloor: %d\n",
-		 period, talent, i);
+	/* the process id too: a later run must not find its blobs and trees
+	 * written already (libgit2 skips an object that exists) */
+	snprintf(data, sizeof(data), "id: %s/%s\nstate: pending-township\nfloor: %ld.%d\n",
+		 period, talent, (long)getpid(), i);
 	snprintf(msg, sizeof(msg), "approve %s/%s (pending-village -> pending-township)\n\n"
 		 "Record: %s/%s\nAction: approve\nActor: floor\nFrom: pending-village\n"
 		 "To: pending-township\nLevel: village\n", period, talent, period, talent);
