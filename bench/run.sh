@@ -206,8 +206,13 @@ cli_rounds() { # $1: K, then pairs: home, targets file
 	local -a homes=() files=()
 	while [ $# -gt 1 ]; do homes+=("$1"); files+=("$2"); shift 2; done
 	sync
+	local n=${#homes[@]} q
 	for ((r = 1; r <= k; r++)); do
-		for ((j = 0; j < ${#homes[@]}; j++)); do
+		# each home first in turn: a command can pay for what the one
+		# before it left (writeback, a cold cache), so no home always
+		# follows the same one
+		for ((q = 0; q < n; q++)); do
+			j=$(((q + r) % n))
 			read -r id who < <(sed -n "${r}p" "${files[j]}")
 			us=$(approve_us "${homes[j]}" "$id" "$who")
 			[ -n "$us" ] && echo "$j $us"
@@ -243,8 +248,11 @@ scan_rounds() { # $1: K, $2: scan, $3: peer, [$4: first scan's result]
 timed_rounds() { # $1: K, rest: function names
 	local k=$1 i f t0 t1
 	shift
+	local -a fs=("$@")
+	local n=$# q
 	for ((i = 0; i < k; i++)); do
-		for f in "$@"; do
+		for ((q = 0; q < n; q++)); do
+			f=${fs[(q + i) % n]} # each first in turn, as in cli_rounds
 			t0=${EPOCHREALTIME/./}
 			if "$f" >/dev/null 2>>"$log"; then
 				t1=${EPOCHREALTIME/./}
@@ -453,10 +461,11 @@ metric read_list_us "$l"
 metric read_list_rows "$(cl list --period "$lper" 2>/dev/null | wc -l)"
 
 # ---- 8. to SCAN_N records: the history scans ----------------------------------
-# in parts of at most 250000 (an import's memory grows with its size)
+# in parts of at most 500000 (an import's memory grows with its size:
+# ~450 MB at 500k; each part is one more pack until `git gc`)
 from=$((HISTORY + 1))
 while [ "$from" -le "$SCAN_N" ]; do
-	to=$((from + 249999)); [ "$to" -le "$SCAN_N" ] || to=$SCAN_N
+	to=$((from + 499999)); [ "$to" -le "$SCAN_N" ] || to=$SCAN_N
 	step "import records $from to $to (of $SCAN_N)"
 	sed -n "${from},${to}p" "$WORK/all.jsonl" >"$WORK/c4.jsonl"
 	import_chunk "$PH" "$WORK/c4.jsonl"
@@ -512,7 +521,7 @@ metric index_bytes "$(stat -c %s "$PH/index.sqlite")"
 git --git-dir="$PH/history.git" gc -q 2>>"$log"
 metric repo_bytes "$(du -sb "$PH/history.git" | cut -f1)"
 
-# ---- 8. results ----------------------------------------------------------------
+# ---- 9. results ----------------------------------------------------------------
 step "write $out/results.json and results.md"
 # Each row: name|chainlog|reference|ratio|target|verdict
 rows=()

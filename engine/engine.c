@@ -144,6 +144,9 @@ int cl_home_config_at(cl_config **out, cl_home *h, const cl_oid *commit,
 	for (i = 0; i < ENGINE_NCONFIG; i++)
 		cl_buf_release(&data[i]);
 	cl_buf_release(&path);
+	/* the parse's documents are freed: at province size ~45 MB that
+	 * verify and reindex would otherwise hold for the whole scan */
+	cl_heap_release();
 	return error;
 }
 

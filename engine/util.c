@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,6 +321,13 @@ int cl_time_parse(int64_t *out, const char *s)
 		return -1;
 	*out = days * 86400 + h * 3600 + m * 60 + sec;
 	return 0;
+}
+
+void cl_heap_release(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }
 
 void cl_strv_free(char **v, size_t n)

@@ -30,6 +30,12 @@ char *cl_xstrndup(const char *s, size_t n) CL_NONNULL_RESULT;
 /* Frees n strings and the array; NULL is fine. */
 void cl_strv_free(char **v, size_t n);
 
+/* Hands the heap's free memory back to the system (where the C library
+ * can: glibc's malloc_trim).  After a large, short-lived structure (a
+ * YAML document of thousands of people) is freed, its many small blocks
+ * would otherwise stay in the process's resident size to its end. */
+void cl_heap_release(void);
+
 #define CL_ID_MAX 64
 #define CL_ID_MAX_BUF (CL_ID_MAX + 1)
 
