@@ -717,10 +717,39 @@ network_wraps() {
 	assert_not_contains "and not libgit2's mbed TLS set-up" "$targets " " ${real:-none} "
 }
 
+# A write command loads its configuration from HOME/cache beside opening
+# the index; a damaged cache file is not trusted there either: the rules
+# still hold, and the file is made again from the history.
+test_approve_with_a_damaged_cache() {
+	init_sample || return
+	must submit --as t001 --period 2022H2 --file "$T001_LOG" || return
+	local f n=0 before
+	for f in "$HOME_DIR"/cache/*; do
+		[ -f "$f" ] || continue
+		printf 'garbage' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+		n=$((n + 1))
+	done
+	assert_eq "a cache file to damage" "1" "$n"
+	before=$(git_h rev-parse main)
+	cl approve --as tw-nanzhao 2022H2/t001
+	assert_status "the township may not approve at the village level" 5
+	assert_eq "refusal names the level" \
+		"chainlog: 2022H2/t001: only a reviewer of level 'village' may approve it now, and 'tw-nanzhao' is not one" "$ERR"
+	assert_eq "nothing committed" "$before" "$(git_h rev-parse main)"
+	cl approve --as v-nanzhao-01 2022H2/t001
+	assert_ok "the village approves"
+	assert_eq "To: pending-township" "pending-township" "$(trailer To)"
+	assert_eq "the cache file was made again" "0" "$(cat "$HOME_DIR"/cache/* | grep -c garbage)"
+	cl approve --as tw-nanzhao 2022H2/t001
+	assert_ok "the township approves, the new cache file in use"
+	assert_eq "Level: township" "township" "$(trailer Level)"
+}
+
 run_test test_init_sample
 run_test test_network_layers_not_started
 run_test test_submit
 run_test test_approve_three_levels
+run_test test_approve_with_a_damaged_cache
 run_test test_reject_resubmit
 run_test test_withdraw
 run_test test_list_filters
