@@ -472,6 +472,20 @@ while [ "$from" -le "$SCAN_N" ]; do
 	from=$((to + 1))
 done
 rm -f "$WORK/c4.jsonl" "$WORK/all.jsonl"
+
+# The scans run on the history as its maintenance leaves it (README:
+# `git gc` from a nightly job; docs/PERFORMANCE.md, "How the history is
+# packed"): one pack.  The imports' parts would otherwise be a pack each,
+# and libgit2 1.5 keeps a delta-base cache of up to 16 MB for every pack
+# it reads and searches them in turn.  The same gc gives bytes per
+# transition.
+step "git gc and bytes per transition"
+metric index_bytes "$(stat -c %s "$PH/index.sqlite")"
+metric packs_before_gc "$(ls "$PH/history.git/objects/pack/" | grep -c '\.pack$')"
+t0=${EPOCHREALTIME/./}
+git --git-dir="$PH/history.git" gc -q 2>>"$log"
+metric gc_sec "$(awk -v u=$(( ${EPOCHREALTIME/./} - t0 )) 'BEGIN {printf "%.1f", u / 1e6}')"
+metric repo_bytes "$(du -sb "$PH/history.git" | cut -f1)"
 sync
 
 step "verify and git log --raw over $(commits "$PH") commits ($SCANS rounds)"
@@ -515,11 +529,6 @@ read -r s kb <"$WORK/r.rss"; metric cycles_reindex_sec "$s"; metric cycles_reind
 rss_run "$WORK/g.rss" git --git-dir="$LH/history.git" log --format='%(trailers)' main
 read -r s kb <"$WORK/g.rss"; metric cycles_gitlog_trailers_sec "$s"
 rm -rf "$LH"
-
-step "git gc and bytes per transition"
-metric index_bytes "$(stat -c %s "$PH/index.sqlite")"
-git --git-dir="$PH/history.git" gc -q 2>>"$log"
-metric repo_bytes "$(du -sb "$PH/history.git" | cut -f1)"
 
 # ---- 9. results ----------------------------------------------------------------
 step "write $out/results.json and results.md"
@@ -606,6 +615,7 @@ host="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc
 		"import of $n2 peak RSS $((M[import_kb] / 1024)) MB, its catch-up alone $((M[catchup_kb] / 1024)) MB;" \
 		"fast-import made the same commits: ${M[fastimport_same_commits]};" \
 		"index.sqlite $(div "${M[index_bytes]}" "${M[big_commits]}") B per transition;" \
+		"the scans ran after \`git gc\` (${M[gc_sec]} s) made the ${M[packs_before_gc]} packs of the history one;" \
 		"git log --raw peak RSS $((M[gitlog_raw_kb] / 1024)) MB; init with the province config $(ms "${M[init_province_us]}") ms;" \
 		"verify exit status $(verify_word "${M[verify_exit]}") at $SCAN_N records, $(verify_word "${M[verify_1k_exit]}") at $SMALL;" \
 		"timed commands that failed (not counted, see run.log): ${M[timed_failed]}."

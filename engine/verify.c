@@ -494,7 +494,13 @@ static void verify_index(verify_ctx *c, const cl_oid *tip)
 		w.m = NULL;
 		cl_error_clear(&err);
 	}
+	/* one read transaction for the million lookups, not one each */
+	if (cl_index_read_begin(cl_home_index(c->h), &err) < 0) {
+		verify_fail(c, "cannot read the index: %s", err.msg);
+		return;
+	}
 	cl_store_list(cl_home_store(c->h), tip, "records", verify_index_one, &w, &err);
+	cl_index_read_end(cl_home_index(c->h));
 	if (cl_index_counts(cl_home_index(c->h), &nrec, &ntrans, &err) < 0)
 		verify_fail(c, "cannot count the index: %s", err.msg);
 	else if ((size_t)nrec != w.records || (size_t)ntrans != c->checked)
