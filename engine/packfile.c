@@ -342,6 +342,8 @@ static int fold_read(fold_entry **e, size_t *n, size_t *cap, const pack_map *pac
 	if (pack->len < 12 + PACK_SHA1 || memcmp(pack->p, "PACK\0\0\0\2", 8) != 0 ||
 	    get_be32(pack->p + 8) != count)
 		return -1;
+	if (!count) /* nothing in it to copy */
+		return 0;
 	ids = idx->p + 8 + 256 * 4;
 	crcs = ids + count * PACK_SHA1;
 	offs = crcs + count * 4;
