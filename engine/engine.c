@@ -75,14 +75,12 @@ cl_index *cl_home_index(cl_home *h)
 }
 
 static void engine_prefetch_drop(cl_home *h);
-static cl_store *engine_opening_end(cl_home *h, cl_error *err);
 
 void cl_home_free(cl_home *h)
 {
 	if (!h)
 		return;
 	engine_prefetch_drop(h);
-	cl_store_free(engine_opening_end(h, NULL));
 	cl_machine_free(h->machine);
 	cl_config_free(h->cfg);
 	cl_index_read_end(h->index);
@@ -503,8 +501,6 @@ static int engine_snapshot_commit(cl_oid *at, cl_home *h, cl_error *err)
 				    "not a commit id", head);
 	if (h->store)
 		return 0;
-	if (h->opening)
-		return (h->store = engine_opening_end(h, err)) ? 0 : err->code;
 	engine_join(&git, h->dir, CL_HOME_HISTORY);
 	error = cl_store_open(&h->store, git.ptr, err);
 	cl_buf_release(&git);
@@ -681,88 +677,20 @@ done:
 	return error;
 }
 
-/*
- * The history opened on a second thread (libgit2's set-up and the
- * repository's open, ~0.35 ms) while the main one opens the index (~0.4
- * ms), for show.  Only the thread touches libgit2 until it is joined.
- */
-typedef struct engine_opening {
-	pthread_t thread;
-	cl_buf path;
-	cl_store *store;
-	cl_error err;
-} engine_opening;
-
-static void *engine_opening_run(void *arg)
-{
-	engine_opening *o = arg;
-
-	if (cl_store_open(&o->store, o->path.ptr, &o->err) < 0)
-		o->store = NULL;
-	return NULL;
-}
-
-static void engine_opening_start(cl_home *h)
-{
-	engine_opening *o = cl_xcalloc(1, sizeof(*o));
-
-	cl_buf_init(&o->path);
-	engine_join(&o->path, h->dir, CL_HOME_HISTORY);
-	if (pthread_create(&o->thread, NULL, engine_opening_run, o) != 0) {
-		cl_buf_release(&o->path);
-		free(o);
-		return;
-	}
-	h->opening = o;
-}
-
-/* Waits for the history's opening, if one runs: the store, or NULL with
- * err set (when err is not NULL) from the thread's error. */
-static cl_store *engine_opening_end(cl_home *h, cl_error *err)
-{
-	engine_opening *o = h->opening;
-	cl_store *st;
-
-	if (!o)
-		return NULL;
-	pthread_join(o->thread, NULL);
-	h->opening = NULL;
-	st = o->store;
-	if (!st && err)
-		cl_error_set(err, o->err.code ? o->err.code : CL_ESTORE, "%s", o->err.msg);
-	cl_error_clear(&o->err);
-	cl_buf_release(&o->path);
-	free(o);
-	return st;
-}
-
-static int engine_open_read(cl_home **out, const char *dir, int records, cl_error *err)
+int cl_home_open_read(cl_home **out, const char *dir, cl_error *err)
 {
 	cl_home *h = cl_xcalloc(1, sizeof(*h));
 	cl_error ignored = CL_ERROR_INIT;
 
 	*out = NULL;
 	h->dir = cl_xstrdup(dir);
-	if (records)
-		engine_opening_start(h);
 	if (engine_index_at_tip(h, &ignored) == 0) {
 		h->snapshot = 1;
 		*out = h;
 		return 0;
 	}
-	cl_error_clear(&ignored);
 	cl_home_free(h);
 	return cl_home_open(out, dir, err);
-}
-
-int cl_home_open_read(cl_home **out, const char *dir, cl_error *err)
-{
-	return engine_open_read(out, dir, 0, err);
-}
-
-int cl_home_open_read_records(cl_home **out, const char *dir, cl_error *err)
-{
-	return engine_open_read(out, dir, 1, err);
 }
 
 /* ---- writing ---- */

@@ -53,9 +53,6 @@ int cl_home_open(cl_home **out, const char *dir, cl_error *err);
  * Otherwise it is cl_home_open().  Never answers from a stale index.
  */
 int cl_home_open_read(cl_home **out, const char *dir, cl_error *err);
-/* As cl_home_open_read, for a command that will read a record file
- * (show): the history opens on a second thread while the index opens. */
-int cl_home_open_read_records(cl_home **out, const char *dir, cl_error *err);
 /* Opens without touching the index (for reindex and verify). */
 int cl_home_open_raw(cl_home **out, const char *dir, cl_error *err);
 void cl_home_free(cl_home *h);

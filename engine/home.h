@@ -34,8 +34,6 @@ struct cl_home {
 				* index's snapshot at the tip, no catch-up */
 	struct engine_prefetch *prefetch; /* a config being loaded on the side,
 				* or NULL (see engine_prefetch_start) */
-	struct engine_opening *opening; /* the history being opened on the
-				* side, or NULL (cl_home_open_read_records) */
 	cl_oid last_tip;       /* the commit last made or dated here... */
 	int64_t last_tip_time; /* ...and its time (batch and serve date each
 				* transition after the tip they just made) */

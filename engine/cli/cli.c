@@ -92,11 +92,6 @@ int cli_open_read(cl_home **h, const cli_ctx *ctx, cl_error *err)
 	return cl_home_open_read(h, ctx->home, err);
 }
 
-int cli_open_read_records(cl_home **h, const cli_ctx *ctx, cl_error *err)
-{
-	return cl_home_open_read_records(h, ctx->home, err);
-}
-
 /*
  * What a one-shot command's home holds is memory, mappings and file
  * descriptors, which the process's exit releases all at once.  Freeing

@@ -54,8 +54,6 @@ int cli_open(cl_home **h, const cli_ctx *ctx, cl_error *err);
 /* Opens the home for a read command: from the index alone when it is at
  * the tip (see cl_home_open_read), else as cli_open. */
 int cli_open_read(cl_home **h, const cli_ctx *ctx, cl_error *err);
-/* cli_open_read for a command that reads a record file (show). */
-int cli_open_read_records(cl_home **h, const cli_ctx *ctx, cl_error *err);
 
 /* Ends a one-shot command's use of its home (h may be NULL): in builds
  * that check for leaks (CHAINLOG_TEARDOWN), frees it; in others, leaves

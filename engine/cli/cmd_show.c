@@ -123,7 +123,7 @@ int cmd_show(cli_ctx *ctx)
 
 	if (cli_parse(ctx, cli_self("show"), opts, pos, 1, 1, &status) < 0)
 		return status;
-	if (cli_open_read_records(&h, ctx, &err) < 0 || cl_home_record(&r, h, pos[0], &err) < 0) {
+	if (cli_open_read(&h, ctx, &err) < 0 || cl_home_record(&r, h, pos[0], &err) < 0) {
 		status = cli_fail(&err);
 		goto done;
 	}
