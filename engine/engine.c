@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +73,10 @@ cl_index *cl_home_index(cl_home *h)
 	return h->index;
 }
 
-static void engine_prefetch_drop(cl_home *h);
-
 void cl_home_free(cl_home *h)
 {
 	if (!h)
 		return;
-	engine_prefetch_drop(h);
 	cl_machine_free(h->machine);
 	cl_config_free(h->cfg);
 	cl_index_read_end(h->index);
@@ -292,94 +288,6 @@ static int engine_config_load(cl_config **cfg, cl_home *h, const cl_oid *commit,
 	return error;
 }
 
-/*
- * Prefetch.  A command that changes a record needs the configuration only
- * once it has opened the index and read the record; loading it from the
- * cache is mostly checking the image (at province size its 4.5 MB
- * checksummed, ~0.9 ms, and every struct checked, ~0.3 ms), pure work
- * on a mapped file.  engine_open starts that on a second thread, keyed by
- * the tip's config files, before it opens the index, and
- * cl_home_use_config takes the result when its key is the one it wants.
- * The thread touches no libgit2 or sqlite state: it maps the cache file
- * and unpacks it (cache.c) and compiles the workflow (machine.c).  A miss
- * (no cache file, a damaged one) is left to cl_home_use_config, which
- * loads from the history as before.
- */
-typedef struct engine_prefetch {
-	pthread_t thread;
-	cl_oid ids[ENGINE_NCONFIG]; /* the files the config is loaded for */
-	cl_oid tree;                /* their config/ tree */
-	cl_buf key, path;           /* the cache file's */
-	cl_config *cfg;             /* the result, or NULL */
-	cl_machine *machine;
-} engine_prefetch;
-
-static void *engine_prefetch_run(void *arg)
-{
-	engine_prefetch *p = arg;
-	cl_error err = CL_ERROR_INIT;
-
-	if (engine_cache_load(&p->cfg, p->path.ptr, p->key.ptr) == 0 &&
-	    cl_machine_compile(&p->machine, p->cfg->workflow, &err) < 0) {
-		cl_config_free(p->cfg);
-		p->cfg = NULL;
-	}
-	cl_error_clear(&err);
-	return NULL;
-}
-
-/* Starts loading the tip's configuration from the cache on the side;
- * nothing when any step fails (the load then happens in line). */
-static void engine_prefetch_start(cl_home *h)
-{
-	engine_prefetch *p = cl_xcalloc(1, sizeof(*p));
-	cl_error err = CL_ERROR_INIT;
-	cl_oid tip;
-
-	cl_buf_init(&p->key);
-	cl_buf_init(&p->path);
-	if (cl_store_tip(h->store, &tip, &err) < 0 ||
-	    cl_store_dir_id(h->store, &tip, "config", &p->tree, &err) < 0 ||
-	    engine_config_ids(p->ids, h, &tip, &err) < 0) {
-		cl_error_clear(&err);
-		goto fail;
-	}
-	engine_cache_key(&p->key, &p->path, h, p->ids);
-	if (pthread_create(&p->thread, NULL, engine_prefetch_run, p) != 0)
-		goto fail;
-	h->prefetch = p;
-	return;
-fail:
-	cl_buf_release(&p->key);
-	cl_buf_release(&p->path);
-	free(p);
-}
-
-/* Waits for the prefetch, if one runs, and takes it out of h. */
-static engine_prefetch *engine_prefetch_end(cl_home *h)
-{
-	engine_prefetch *p = h->prefetch;
-
-	if (p) {
-		pthread_join(p->thread, NULL);
-		h->prefetch = NULL;
-		cl_buf_release(&p->key);
-		cl_buf_release(&p->path);
-	}
-	return p;
-}
-
-static void engine_prefetch_drop(cl_home *h)
-{
-	engine_prefetch *p = engine_prefetch_end(h);
-
-	if (p) {
-		cl_machine_free(p->machine);
-		cl_config_free(p->cfg);
-		free(p);
-	}
-}
-
 /* Makes h->cfg the configuration of commit, reloading only when its
  * config files differ from the cached ones. */
 int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
@@ -387,34 +295,25 @@ int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
 	cl_oid ids[ENGINE_NCONFIG], tree;
 	cl_config *cfg = NULL;
 	cl_machine *m = NULL;
-	engine_prefetch *p = NULL;
 	int error;
 
 	/* one lookup when config/ did not change, as for most commits */
 	if ((error = cl_store_dir_id(h->store, commit, "config", &tree, err)) < 0)
-		goto done;
+		return error;
 	if (h->has_cfg && cl_oid_equal(&tree, &h->cfg_tree))
-		goto done;
+		return 0;
 	if ((error = engine_config_ids(ids, h, commit, err)) < 0)
-		goto done;
+		return error;
 	if (h->has_cfg && !memcmp(ids, h->cfg_key, sizeof(ids))) {
 		h->cfg_tree = tree;
-		goto done;
+		return 0;
 	}
-	if ((p = engine_prefetch_end(h)) && p->cfg && !h->no_cache &&
-	    !memcmp(ids, p->ids, sizeof(ids))) {
-		cfg = p->cfg;
-		m = p->machine;
-		p->cfg = NULL;
-		p->machine = NULL;
-	} else {
-		if ((error = engine_config_load(&cfg, h, commit, ids, err)) < 0)
-			goto done;
-		assert(cfg);
-		if ((error = cl_machine_compile(&m, cfg->workflow, err)) < 0) {
-			cl_config_free(cfg);
-			goto done;
-		}
+	if ((error = engine_config_load(&cfg, h, commit, ids, err)) < 0)
+		return error;
+	assert(cfg);
+	if ((error = cl_machine_compile(&m, cfg->workflow, err)) < 0) {
+		cl_config_free(cfg);
+		return error;
 	}
 	cl_machine_free(h->machine);
 	cl_config_free(h->cfg);
@@ -423,19 +322,12 @@ int cl_home_use_config(cl_home *h, const cl_oid *commit, cl_error *err)
 	memcpy(h->cfg_key, ids, sizeof(ids));
 	h->cfg_tree = tree;
 	h->has_cfg = 1;
-done:
-	if (p) {
-		cl_machine_free(p->machine);
-		cl_config_free(p->cfg);
-		free(p);
-	}
-	return error;
+	return 0;
 }
 
 void cl_home_no_cache(cl_home *h)
 {
 	h->no_cache = 1;
-	engine_prefetch_drop(h);
 }
 
 static int engine_read_config_late(cl_home *h, cl_error *err);
@@ -574,9 +466,6 @@ static int engine_open(cl_home **out, const char *dir, int with_index, cl_error 
 				     dir, CL_HOME_HISTORY);
 		goto done;
 	}
-	/* the configuration loads on the side while the index opens */
-	if (with_index)
-		engine_prefetch_start(h);
 	engine_join(&path, dir, CL_HOME_INDEX);
 	if ((error = cl_index_open(&h->index, path.ptr, err)) < 0)
 		goto done;

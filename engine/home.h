@@ -32,8 +32,6 @@ struct cl_home {
 	int no_cache;          /* never use HOME/cache (verify) */
 	int snapshot;          /* cl_home_open_read: reads answer from the
 				* index's snapshot at the tip, no catch-up */
-	struct engine_prefetch *prefetch; /* a config being loaded on the side,
-				* or NULL (see engine_prefetch_start) */
 	cl_oid last_tip;       /* the commit last made or dated here... */
 	int64_t last_tip_time; /* ...and its time (batch and serve date each
 				* transition after the tip they just made) */
