@@ -379,7 +379,8 @@ batch_rate() { # $1: first target line, $2: lines, rest: batch options
 	awk '/"ok":true/ {n++; if (!f) f = $1; l = $1} END {if (n < 2 || l == f) print 0; else printf "%.1f", (n - 1) * 1e6 / (l - f)}' "$WORK/batch.out"
 }
 # The floor's durable commits beside the batches (the batch rows compare
-# with these): BATCH_LINES of them before and after, their median.
+# with these): BATCH_LINES of them before, between and after the two
+# batches, their median.
 floor_beside() { "$WORK/bin/floor" "$WORK/floor.git" 1 "$BATCH_LINES" "$fper" $ftal 2>>"$log" | tail -n +2; }
 if [ "$HAVE_BATCH" = 1 ]; then
 	step "batch: $BATCH_LINES lines durable each, $GROUP_LINES lines with --group 32, beside the floor"

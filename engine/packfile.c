@@ -227,8 +227,9 @@ int cl_pack_write(char name[41], const char *dir, cl_pack_object *objs, size_t n
 	put_be32(&pack, 2);
 	put_be32(&pack, (uint32_t)n);
 	/* stored, not compressed: these packs live until `git gc`, which
-	 * compresses and deltifies them (a fold copies entries as they are).  A group's objects are mostly trees, whose 20-byte ids
-	 * do not compress, and even zlib's fastest level cost a served
+	 * compresses and deltifies them (a fold copies entries as they
+	 * are).  A group's objects are mostly trees, whose 20-byte ids do
+	 * not compress, and even zlib's fastest level cost a served
 	 * transition ~9% of its CPU.  A small hash (memLevel 1): a stored
 	 * stream never uses it, and deflateReset clears it per object. */
 	if (deflateInit2(&z, Z_NO_COMPRESSION, Z_DEFLATED, 15, 1, Z_DEFAULT_STRATEGY) != Z_OK) {

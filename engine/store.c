@@ -2166,8 +2166,19 @@ static const char *store_pack_path(cl_buf *path, cl_store *st, const char *name,
 	return path->ptr;
 }
 
-/* Appends the ids pack p holds to *ids: 0, or -1 when its index is not a
- * version 2 one, or the pack is missing or kept (a .keep file). */
+/* Whether pack p may be folded: it has its pack file and no .keep. */
+static int store_pack_foldable(cl_store *st, const store_small_pack *p)
+{
+	cl_buf path = CL_BUF_INIT;
+	int ok = access(store_pack_path(&path, st, p->name, "keep"), F_OK) < 0 &&
+		 access(store_pack_path(&path, st, p->name, "pack"), F_OK) == 0;
+
+	cl_buf_release(&path);
+	return ok;
+}
+
+/* Appends the ids pack p holds to *ids: 0, or -1 when its index cannot
+ * be read or is not a version 2 one. */
 static int store_pack_ids(cl_store *st, const store_small_pack *p, git_oid **ids,
 			  size_t *n, size_t *cap)
 {
@@ -2176,9 +2187,7 @@ static int store_pack_ids(cl_store *st, const store_small_pack *p, git_oid **ids
 	size_t i, count, len;
 	int fd = -1, error = -1;
 
-	if (access(store_pack_path(&path, st, p->name, "keep"), F_OK) == 0 ||
-	    access(store_pack_path(&path, st, p->name, "pack"), F_OK) < 0 ||
-	    (fd = open(store_pack_path(&path, st, p->name, "idx"), O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(store_pack_path(&path, st, p->name, "idx"), O_RDONLY | O_CLOEXEC)) < 0)
 		goto done;
 	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 	    memcmp(head, "\377tOc\0\0\0\2", 8) != 0)
@@ -2276,6 +2285,7 @@ static void store_fold(cl_store *st)
 	cl_buf path = CL_BUF_INIT;
 	git_oid *ids = NULL;
 	size_t n, i, k, nids = 0, cap = 0;
+	uint64_t objects = 0;
 	int lock = -1, error = 0;
 
 	st->fold_due = 0;
@@ -2285,17 +2295,26 @@ static void store_fold(cl_store *st)
 		goto done;
 	/* a kept pack, or one without its pack file, is left out */
 	for (i = 0, k = 0; i < n; i++)
-		if (store_pack_ids(st, &packs[i], &ids, &nids, &cap) == 0)
+		if (store_pack_foldable(st, &packs[i])) {
+			objects += packs[i].count;
 			packs[k++] = packs[i];
-	if ((n = k) < 2 || !nids)
+		}
+	if ((n = k) < 2 || !objects)
 		goto done;
-	/* the entries copied as they are; when a pack holds a delta (git
-	 * made it), the objects read back and written again */
+	/* the entries copied as they are */
 	for (i = 0; i < n; i++)
 		names[i] = packs[i].name;
 	cl_buf_printf(&path, "%sobjects/pack", git_repository_path(st->repo));
 	error = cl_pack_fold(name, path.ptr, names, n, store_durable, &err);
 	if (error == CL_EFOLD_COPY) {
+		/* a pack holds a delta (git made it): the objects read back
+		 * and written again, leaving out a pack whose index is not a
+		 * version 2 one */
+		for (i = 0, k = 0; i < n; i++)
+			if (store_pack_ids(st, &packs[i], &ids, &nids, &cap) == 0)
+				packs[k++] = packs[i];
+		if ((n = k) < 2 || !nids)
+			goto done;
 		/* an object may be in two packs (a pack left by a commit that
 		 * died before its branch moved, then written again) */
 		qsort(ids, nids, sizeof(*ids), store_oid_cmp);

@@ -717,9 +717,9 @@ network_wraps() {
 	assert_not_contains "and not libgit2's mbed TLS set-up" "$targets " " ${real:-none} "
 }
 
-# A write command loads its configuration from HOME/cache beside opening
-# the index; a damaged cache file is not trusted there either: the rules
-# still hold, and the file is made again from the history.
+# A write command loads its configuration from HOME/cache; a damaged
+# cache file is not trusted: the rules still hold, and the file is made
+# again from the history.
 test_approve_with_a_damaged_cache() {
 	init_sample || return
 	must submit --as t001 --period 2022H2 --file "$T001_LOG" || return

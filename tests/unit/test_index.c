@@ -1181,17 +1181,50 @@ static long long file_size(const char *path)
 	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+/* Applies the submission of record 2022H2/t<i> as commit <i> (in hex). */
+static void submit_nth(cl_index *ix, int i)
+{
+	char id[32], head[48], *w[] = { "m1", NULL };
+	cl_index_record r;
+	cl_index_transition t;
+
+	snprintf(id, sizeof(id), "2022H2/t%05d", i);
+	snprintf(head, sizeof(head), "%040x", i);
+	r = rec(id, "2022H2", id + 7, "submitted", w);
+	t = tr(head, id, "submit");
+	apply(ix, head, &r, &t);
+}
+
+/* Submits records from first on until a commit leaves the log wal empty
+ * (it checkpointed), at most up to 999: returns the number of that
+ * record, *most the log's largest size before it. */
+static int submit_until_checkpoint(cl_index *ix, const char *wal, int first,
+				   long long *most)
+{
+	long long size;
+	int i;
+
+	*most = 0;
+	for (i = first; i < 1000; i++) {
+		submit_nth(ix, i);
+		if ((size = file_size(wal)) == 0)
+			break;
+		*most = size > *most ? size : *most;
+	}
+	return i;
+}
+
 /* Closing does not checkpoint: the commits stay in the write-ahead log,
  * part of the index, until a commit takes the log past its limit; that
  * one checkpoints and leaves the log empty, with nothing lost. */
 static void test_index__log_is_checkpointed_by_size_not_on_close(void **state)
 {
 	struct fixture *fx = *state;
-	char wal[160], id[32], head[48], *w[] = { "m1", NULL };
+	char wal[160], head[48], *w[] = { "m1", NULL };
 	cl_index_record r = rec("2022H2/t001", "2022H2", "t001", "submitted", w);
 	cl_index_transition t = tr(C1, "2022H2/t001", "submit");
 	cl_error err = CL_ERROR_INIT;
-	long long size, most = 0;
+	long long most;
 	int i;
 
 	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
@@ -1202,21 +1235,13 @@ static void test_index__log_is_checkpointed_by_size_not_on_close(void **state)
 	assert_int_equal(cl_index_open(&fx->ix, fx->path, &err), 0);
 	assert_head(fx->ix, C1);
 	assert_counts(fx->ix, 1, 1);
-	for (i = 2; i < 1000; i++) {
-		snprintf(id, sizeof(id), "2022H2/t%05d", i);
-		snprintf(head, sizeof(head), "%040x", i);
-		r = rec(id, "2022H2", id + 7, "submitted", w);
-		t = tr(head, id, "submit");
-		apply(fx->ix, head, &r, &t);
-		if ((size = file_size(wal)) == 0)
-			break;
-		most = size > most ? size : most;
-	}
+	i = submit_until_checkpoint(fx->ix, wal, 2, &most);
 	assert_true(i < 1000);
 	/* some five commits at least went by before the checkpoint, which
 	 * came once the log held 64 pages of 8 KiB (index.c: INDEX_WAL_PAGES) */
 	assert_true(i > 5);
 	assert_true(most >= 64 * 8192 / 2);
+	snprintf(head, sizeof(head), "%040x", i);
 	assert_head(fx->ix, head);
 	assert_counts(fx->ix, i, i);
 }
@@ -1227,36 +1252,19 @@ static void test_index__log_is_checkpointed_by_size_not_on_close(void **state)
 static void test_index__long_lived_writer_checkpoints_later_and_on_close(void **state)
 {
 	struct fixture *fx = *state;
-	char wal[160], id[32], head[48], *w[] = { "m1", NULL };
-	cl_index_record r;
-	cl_index_transition t;
-	long long size, most = 0;
+	char wal[160];
+	long long most;
 	int i, n;
 
 	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
 	cl_index_long_lived(fx->ix);
-	for (i = 1; i < 1000; i++) {
-		snprintf(id, sizeof(id), "2022H2/t%05d", i);
-		snprintf(head, sizeof(head), "%040x", i);
-		r = rec(id, "2022H2", id + 7, "submitted", w);
-		t = tr(head, id, "submit");
-		apply(fx->ix, head, &r, &t);
-		if ((size = file_size(wal)) == 0)
-			break;
-		most = size > most ? size : most;
-	}
-	assert_true(i < 1000);
+	n = submit_until_checkpoint(fx->ix, wal, 1, &most);
+	assert_true(n < 1000);
 	/* past the one-shot limit (64 pages of 8 KiB), up to the long one */
 	assert_true(most > 64 * 8192 + 32768);
-	n = i;
 	/* some commits more, then the log is left over 64 pages */
-	for (i = 1000; file_size(wal) <= 64 * 8192 + 32768; i++) {
-		snprintf(id, sizeof(id), "2022H2/t%05d", i);
-		snprintf(head, sizeof(head), "%040x", i);
-		r = rec(id, "2022H2", id + 7, "submitted", w);
-		t = tr(head, id, "submit");
-		apply(fx->ix, head, &r, &t);
-	}
+	for (i = 1000; file_size(wal) <= 64 * 8192 + 32768; i++)
+		submit_nth(fx->ix, i);
 	cl_index_free(fx->ix);
 	fx->ix = NULL;
 	assert_int_equal(file_size(wal), 0);
